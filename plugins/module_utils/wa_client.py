@@ -1,0 +1,842 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) wabiz.migration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The one client of the WhatsApp Business API (on-premises) used by every module.
+
+All knowledge of the HTTP API lives here: the session (keep-alive), login and bearer token,
+TLS verification, timeouts, retries with exponential backoff for safe calls only, and the
+translation of every failure (transport, HTTP, the API's error envelope, unexpected answers)
+into one exception type, :class:`WAApiError`, whose message says what went wrong and what to
+do. No password, token, backup password or backup data ever appears in a message.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import re
+import socket
+import ssl
+import time
+import traceback
+
+try:
+    from http.client import IncompleteRead, RemoteDisconnected
+except ImportError:  # pragma: no cover - Python 2 is not supported, keep imports harmless
+    IncompleteRead = RemoteDisconnected = None
+
+REQUESTS_IMPORT_ERROR = None
+try:
+    import requests
+    from requests import exceptions as rexc
+
+    HAS_REQUESTS = True
+except ImportError:
+    requests = None
+    rexc = None
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+try:
+    import urllib3
+    from urllib3 import exceptions as u3exc
+except ImportError:
+    urllib3 = None
+    u3exc = None
+
+
+USER_AGENT = "wabiz.migration"
+
+# Transient answers: the client is starting, throttling or overloaded, or a proxy in front of
+# it could not reach it. Only safe calls are retried on them.
+RETRY_STATUSES = frozenset([502, 503, 504])
+RETRY_CODES = frozenset([1011, 1015, 1016])
+
+# Minimum wait (seconds) for the answer to a restore: importing may take longer than other calls.
+RESTORE_TIMEOUT = 300
+
+# Statuses of a successful restore answer; anything else is an error.
+OK_STATUSES = frozenset([200, 201, 202, 204])
+
+REDACTED = "********"
+
+# Long runs of token-like characters (JWTs, base64 backup data) are cut out of every excerpt of
+# an answer we quote, whether or not we know them as secrets.
+_TOKENISH = re.compile(r"[A-Za-z0-9+/=_.\-]{32,}")
+_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_SPACES = re.compile(r"\s+")
+
+_API_TITLES = {
+    1000: "Generic error",
+    1004: "Resource already exists",
+    1005: "Access denied",
+    1006: "Resource not found",
+    1008: "Required parameter is missing",
+    1009: "Parameter value is not valid",
+    1011: "Service not ready",
+    1013: "User is not valid",
+    1014: "Internal error",
+    1015: "Too many requests",
+    1016: "System overloaded",
+    1017: "Not primary master",
+}
+
+
+class WAApiError(Exception):
+    """Every failure of the client.
+
+    ``status`` is the HTTP status (None when there was no answer), ``code``/``title``/``details``
+    come from the API's error envelope when there is one. ``kind`` says which family of failure
+    it was (``config``, ``connection``, ``dns``, ``tls``, ``timeout``, ``closed``, ``http``,
+    ``api``, ``auth``, ``forbidden``, ``not_json``, ``unexpected``), ``transient`` whether it may
+    go away by itself (the client is starting or restarting), ``sent`` whether the request may
+    have reached the API (None when unknown).
+    """
+
+    def __init__(
+        self,
+        message,
+        status=None,
+        code=None,
+        title=None,
+        details=None,
+        kind="api",
+        method=None,
+        path=None,
+        transient=False,
+        sent=None,
+    ):
+        super(WAApiError, self).__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.title = title
+        self.details = details
+        self.kind = kind
+        self.method = method
+        self.path = path
+        self.transient = transient
+        self.sent = sent
+        self.retryable = False
+
+    def __str__(self):
+        return self.message
+
+    def to_dict(self):
+        return {
+            "status": self.status,
+            "code": self.code,
+            "title": self.title,
+            "details": self.details,
+            "kind": self.kind,
+            "request": "%s %s" % (self.method, self.path) if self.method else None,
+        }
+
+
+def _exception_chain(exc):
+    """Every exception reachable from ``exc`` (args, reason, cause, context), without loops."""
+    seen = []
+    todo = [exc]
+    while todo:
+        cur = todo.pop(0)
+        if cur is None or not isinstance(cur, BaseException) or any(cur is s for s in seen):
+            continue
+        seen.append(cur)
+        todo.extend(a for a in getattr(cur, "args", ()) if isinstance(a, BaseException))
+        todo.append(getattr(cur, "reason", None))
+        todo.append(cur.__cause__)
+        todo.append(cur.__context__)
+    return seen
+
+
+def _has(chain, *types):
+    types = tuple(t for t in types if isinstance(t, type))
+    return bool(types) and any(isinstance(e, types) for e in chain)
+
+
+def _u3(name):
+    return getattr(u3exc, name, None) if u3exc is not None else None
+
+
+def safe_url(url):
+    """``url`` without any user:password@ part."""
+    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.\-]*://)[^/@]*@", r"\1", url or "")
+
+
+class WAClient(object):
+    """A session with one WhatsApp Business API client (the Webapp's REST API)."""
+
+    def __init__(
+        self,
+        api_url,
+        username="admin",
+        password=None,
+        token=None,
+        validate_certs=True,
+        ca_path=None,
+        timeout=30,
+        retries=3,
+        retry_backoff=0.5,
+        session=None,
+    ):
+        if not HAS_REQUESTS and session is None:
+            raise WAApiError(
+                "The Python library 'requests' is needed on the host that runs this module: "
+                "install it (pip install requests, or the python3-requests package).",
+                kind="config",
+                sent=False,
+            )
+        url = (api_url or "").strip()
+        if not url:
+            raise WAApiError(
+                "api_url is empty: set it (or WA_API_URL) to the client's address, e.g. https://wa.example.com:443.",
+                kind="config",
+                sent=False,
+            )
+        if not re.match(r"^https?://[^/\s]+", url, re.IGNORECASE):
+            raise WAApiError(
+                "api_url %r is not an http(s) URL: write it like https://wa.example.com:443." % safe_url(url),
+                kind="config",
+                sent=False,
+            )
+        self.api_url = url.rstrip("/")
+        self.display_url = safe_url(self.api_url)
+        self.username = username or "admin"
+        self.password = password
+        self.token = token
+        self.validate_certs = bool(validate_certs)
+        self.ca_path = ca_path
+        self.timeout = float(timeout) if timeout else 30.0
+        self.retries = max(0, int(retries or 0))
+        self.retry_backoff = max(0.0, float(retry_backoff or 0))
+        self.meta = {}
+        self._secrets = set()
+        self._remember_secret(password)
+        self._remember_secret(token)
+        self._sleep = time.sleep
+
+        if ca_path and self.validate_certs:
+            if not os.path.exists(ca_path):
+                raise WAApiError(
+                    "ca_path %s does not exist: give the path of the CA certificate (PEM) that signed "
+                    "the client's certificate." % ca_path,
+                    kind="config",
+                    sent=False,
+                )
+            verify = ca_path
+        else:
+            verify = self.validate_certs
+        if session is None:
+            session = requests.Session()
+        # Given on every request too: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override session.verify.
+        self._verify = verify
+        session.verify = verify
+        session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        self._session = session
+        if not self.validate_certs and urllib3 is not None:
+            # WAModule warns once; urllib3's warning on every request would only add noise.
+            urllib3.disable_warnings(u3exc.InsecureRequestWarning)
+
+    # ------------------------------------------------------------------ secrets and messages
+
+    def _remember_secret(self, value):
+        if isinstance(value, str) and value:
+            self._secrets.add(value)
+
+    def scrub(self, text):
+        """``text`` with every secret this client knows replaced by ``********``."""
+        if text is None:
+            return None
+        if not isinstance(text, str):
+            text = str(text)
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+    def _excerpt(self, body, limit=160):
+        """A short, readable, secret-free excerpt of an answer's body."""
+        if isinstance(body, bytes):
+            text = body[:4096].decode("utf-8", "replace")
+        else:
+            text = str(body or "")[:4096]
+        text = _TAGS.sub(" ", text)
+        text = self.scrub(text)
+        text = _TOKENISH.sub("[...]", text)
+        text = "".join(c if c.isprintable() else " " for c in text)
+        text = _SPACES.sub(" ", text).strip()
+        if len(text) > limit:
+            text = text[: limit - 3].rstrip() + "..."
+        return text
+
+    def close(self):
+        self._session.close()
+
+    # ------------------------------------------------------------------ transport
+
+    def _url(self, path):
+        return self.api_url + path
+
+    def _classify_transport(self, exc, method, path, timeout):
+        """Turn an exception of requests into (WAApiError, retryable)."""
+        chain = _exception_chain(exc)
+        text = " ".join(str(e) for e in chain)
+        if isinstance(timeout, tuple):
+            connect_timeout, read_timeout = timeout
+        else:
+            connect_timeout = read_timeout = timeout
+        url = self.display_url
+        what = "%s %s" % (method, path)
+        https = self.api_url.lower().startswith("https://")
+
+        def err(message, kind, sent, transient):
+            return WAApiError(self.scrub(message), kind=kind, method=method, path=path, transient=transient, sent=sent)
+
+        if rexc is not None and isinstance(exc, (rexc.InvalidURL, rexc.MissingSchema, rexc.InvalidSchema)):
+            return err(
+                "api_url %s is not a valid URL: %s." % (url, exc.__class__.__name__), "config", False, False
+            ), False
+
+        if (rexc is not None and isinstance(exc, rexc.SSLError)) or _has(chain, ssl.SSLError):
+            low = text.lower()
+            if "certificate_verify_failed" in low or "certificate verify failed" in low:
+                if "hostname mismatch" in low or "doesn't match" in low or "not valid for" in low:
+                    reason = "its certificate is not issued for this host name"
+                    advice = (
+                        "Use in api_url the host name the certificate was issued for (or reissue the certificate "
+                        "with this name); validate_certs: false would hide the problem and is insecure."
+                    )
+                else:
+                    m = re.search(r"certificate verify failed: ([^(\)\]'\"]+)", text, re.IGNORECASE)
+                    reason = (m.group(1).strip() if m else "unknown issuer") or "unknown issuer"
+                    advice = (
+                        "If the client uses a self-signed or private CA certificate (the default), set ca_path to "
+                        "the CA certificate (PEM) that signed it; validate_certs: false also works but is insecure."
+                    )
+                return err(
+                    "TLS certificate verification failed for %s (%s). %s" % (url, reason, advice),
+                    "tls",
+                    False,
+                    False,
+                ), False
+            if any(
+                s in low
+                for s in ("wrong version number", "wrong_version_number", "record layer failure", "http request")
+            ):
+                return err(
+                    "TLS handshake with %s failed: the server does not speak TLS on this port. If it serves plain "
+                    "HTTP use an http:// api_url, otherwise check the port in api_url." % url,
+                    "tls",
+                    False,
+                    False,
+                ), False
+            if "eof" in low or "reset" in low:
+                return err(
+                    "TLS handshake with %s was interrupted (the server closed the connection). The client may be "
+                    "restarting; otherwise check that api_url names the client's HTTPS port." % url,
+                    "tls",
+                    False,
+                    True,
+                ), True
+            m = re.search(r"\[SSL[^\]]*\][^(\]'\"]*", text)
+            return err(
+                "TLS handshake with %s failed (%s). Check api_url, ca_path and the client's certificate."
+                % (url, (m.group(0).strip() if m else exc.__class__.__name__)),
+                "tls",
+                False,
+                False,
+            ), False
+
+        if rexc is not None and isinstance(exc, rexc.ConnectTimeout):
+            return err(
+                "No connection to %s within %gs (%s). Check api_url (host and port), that the host is reachable "
+                "(firewall, network) and that the client's Webapp container runs; or raise timeout."
+                % (url, connect_timeout, what),
+                "timeout",
+                False,
+                True,
+            ), True
+
+        if rexc is not None and isinstance(exc, rexc.ReadTimeout):
+            return err(
+                "%s to %s got no answer within %gs. The client may be busy or stuck: raise timeout, "
+                "or check the client's logs." % (what, url, read_timeout),
+                "timeout",
+                True,
+                True,
+            ), True
+
+        if rexc is not None and isinstance(exc, rexc.ProxyError):
+            return err(
+                "The HTTP proxy refused or failed to reach %s (%s): check the proxy settings (HTTPS_PROXY, "
+                "NO_PROXY) of the host that runs the module." % (url, what),
+                "connection",
+                False,
+                False,
+            ), False
+
+        name_resolution = _u3("NameResolutionError")
+        new_connection = _u3("NewConnectionError")
+        if _has(chain, name_resolution, socket.gaierror) or "name or service not known" in text.lower():
+            host = re.sub(r"^https?://([^/]+).*$", r"\1", url, flags=re.IGNORECASE)
+            return err(
+                "Cannot resolve the host in api_url %s (%s): check the host name in api_url and the DNS of "
+                "the host that runs the module." % (url, host),
+                "dns",
+                False,
+                True,
+            ), False
+        if _has(chain, ConnectionRefusedError) or "connection refused" in text.lower():
+            return err(
+                "Connection refused by %s (%s): nothing listens there. Check api_url (host and port) and that "
+                "the client's Webapp container is running." % (url, what),
+                "connection",
+                False,
+                True,
+            ), True
+        if _has(chain, new_connection) or (
+            rexc is not None and isinstance(exc, rexc.ConnectionError) and _has(chain, _u3("MaxRetryError"))
+        ):
+            m = re.search(r"\[Errno [^\]]+\] ?[^'\")]*", text)
+            return err(
+                "Cannot connect to %s (%s). Check api_url (host and port), the network, and that the client's "
+                "Webapp container is running." % (url, (m.group(0).strip() if m else what)),
+                "connection",
+                False,
+                True,
+            ), True
+
+        closed = rexc is not None and isinstance(exc, (rexc.ConnectionError, rexc.ChunkedEncodingError))
+        closed = closed or _has(chain, _u3("ProtocolError"), RemoteDisconnected, IncompleteRead, ConnectionError)
+        if closed:
+            cut = (rexc is not None and isinstance(exc, rexc.ChunkedEncodingError)) or _has(
+                chain, IncompleteRead, _u3("IncompleteRead")
+            )
+            if cut:
+                message = (
+                    "The answer of %s to %s was cut off (the connection closed before the whole answer arrived). "
+                    "The client may have stopped or restarted; check that it runs and try again." % (url, what)
+                )
+            else:
+                message = (
+                    "%s closed the connection without answering %s. The client may be restarting; check that it "
+                    "runs and that api_url names the client's API port." % (url, what)
+                )
+                if not https:
+                    message += (
+                        " api_url uses plain http://: if this port serves HTTPS (the client's default), use https://."
+                    )
+            return err(message, "closed", True, True), True
+
+        return err(
+            "%s to %s failed: %s. Check api_url and that the client is running." % (what, url, exc.__class__.__name__),
+            "connection",
+            True,
+            False,
+        ), False
+
+    def _send(self, method, path, body=None, auth=True, basic=False, timeout=None):
+        """One HTTP exchange; raises WAApiError (with ``retryable`` set) on transport failures."""
+        timeout = timeout or self.timeout
+        headers = {}
+        kwargs = {"timeout": timeout, "headers": headers, "allow_redirects": False, "verify": self._verify}
+        if basic:
+            kwargs["auth"] = (self.username, self.password or "")
+        elif auth:
+            headers["Authorization"] = "Bearer %s" % self.token
+        if body is not None:
+            kwargs["data"] = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        try:
+            response = self._session.request(method, self._url(path), **kwargs)
+            # Read the whole body here, so that a connection cut mid-answer is a transport error.
+            _body = response.content
+            return response
+        except Exception as exc:  # requests, urllib3 and socket errors alike
+            error, retryable = self._classify_transport(exc, method, path, timeout)
+            error.retryable = retryable
+        raise error
+
+    # ------------------------------------------------------------------ answers
+
+    def _parse(self, response, method, path):
+        """(body, error): body is the decoded JSON (or ``_EMPTY`` for no body), error a WAApiError or None."""
+        status = response.status_code
+        raw = response.content or b""
+        ctype = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        what = "%s %s" % (method, path)
+        if not raw.strip():
+            if 200 <= status < 300:
+                return _EMPTY, None
+            return None, self._http_error(status, None, method, path, "an empty answer")
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            excerpt = self._excerpt(raw)
+            low = excerpt.lower()
+            if "plain http request was sent to https port" in low:
+                message = (
+                    "%s: the server at %s says a plain HTTP request was sent to its HTTPS port: use https:// in "
+                    "api_url." % (what, self.display_url)
+                )
+            else:
+                message = (
+                    "%s: HTTP %s from %s answered %s, not the API's JSON: a proxy or another service answered "
+                    "instead of the WhatsApp Business API client? Check api_url (host, port, path) and any proxy "
+                    "in front of the client. The answer begins: %r"
+                    % (what, status, self.display_url, ctype or "without a content type", excerpt)
+                )
+            transient = status in RETRY_STATUSES
+            return None, WAApiError(
+                self.scrub(message), status=status, kind="not_json", method=method, path=path, transient=transient
+            )
+        if isinstance(body, dict):
+            meta = body.get("meta")
+            if isinstance(meta, dict):
+                self.meta = dict(
+                    (k, v) for k, v in meta.items() if k in ("api_status", "version") and isinstance(v, str)
+                )
+            errors = body.get("errors")
+            if isinstance(errors, list) and errors:
+                return body, self._api_error(status, errors[0], method, path)
+            if isinstance(body.get("error"), dict):
+                return body, self._api_error(status, body["error"], method, path)
+        if 200 <= status < 300:
+            return body, None
+        return body, self._http_error(status, body, method, path, "a JSON answer without the API's error envelope")
+
+    def _hint(self, status, code, method, path, details):
+        low = ("%s" % (details or "")).lower()
+        admin_only = path in ("/v1/settings/backup", "/v1/settings/restore")
+        if path == "/v1/users/login":
+            if status == 401 or code in (1005, 1013):
+                return "Check username and password (the API user's, not the backup password)."
+            if "new_password" in low or ("change" in low and "password" in low):
+                return (
+                    "The account still has its first-login password: log in once with new_password (or start "
+                    "the client with a set admin password) and use that password."
+                )
+        if status == 401:
+            if self.password:
+                return "Check username and password: the API refused them."
+            return (
+                "The token was refused (it may have expired after 7 days or been logged out): give a new token, "
+                "or password so that the module can log in."
+            )
+        if status == 403 or code == 1005:
+            if admin_only:
+                return "Backup and restore need the admin user: log in as admin (username is %r)." % self.username
+            return "The user %r is not allowed to do this: use the admin user." % self.username
+        if code == 1011 or status == 503:
+            return (
+                "The client is not ready (starting, or upgrading its database): wait (wa_info wait_for: ready) "
+                "and retry."
+            )
+        if code in (1015, 1016) or status == 429:
+            return "The client is throttling or overloaded: retry later, or raise retries/retry_backoff."
+        if code == 1017:
+            return "api_url points at a secondary master: point it at the primary master."
+        if path == "/v1/settings/restore":
+            if "password" in low or "decrypt" in low or "crypt" in low or code == 1009 or status == 400:
+                return (
+                    "Check backup_password (it must be the one given when the backup was made) and that the "
+                    "backup data is complete and unchanged."
+                )
+            if "registered" in low:
+                return "The target must be running and not registered."
+        if path == "/v1/settings/backup" and ("regist" in low or code == 1006):
+            return "A backup needs a registered, running client."
+        if status == 404:
+            return "This API version may not have this endpoint, or api_url has a wrong path."
+        if status and status >= 500:
+            return "The client failed: check its logs, then retry."
+        return ""
+
+    def _api_error(self, status, entry, method, path):
+        if not isinstance(entry, dict):
+            entry = {"details": entry}
+        code = entry.get("code")
+        if isinstance(code, str) and code.strip().isdigit():
+            code = int(code.strip())
+        if isinstance(code, bool) or not isinstance(code, int):
+            code = None
+        title = entry.get("title") or entry.get("message") or _API_TITLES.get(code)
+        details = entry.get("details") or entry.get("error_data") or None
+        title = self._excerpt(title, 120) if title is not None else None
+        details = self._excerpt(details if isinstance(details, str) else json.dumps(details), 300) if details else None
+        message = "%s %s failed: HTTP %s" % (method, path, status)
+        if code is not None:
+            message += ", API error %s" % code
+            if title:
+                message += " (%s)" % title
+        elif title:
+            message += ", API error (%s)" % title
+        if details:
+            message += ": %s" % details
+        message += "."
+        hint = self._hint(status, code, method, path, " ".join(x for x in (title, details) if x))
+        if hint:
+            message += " " + hint
+        kind = "auth" if status == 401 else "forbidden" if status == 403 or code == 1005 else "api"
+        transient = status in RETRY_STATUSES or code in RETRY_CODES
+        return WAApiError(
+            self.scrub(message),
+            status=status,
+            code=code,
+            title=title,
+            details=details,
+            kind=kind,
+            method=method,
+            path=path,
+            transient=transient,
+        )
+
+    def _http_error(self, status, body, method, path, what):
+        excerpt = self._excerpt(json.dumps(body)) if body is not None else ""
+        message = "%s %s failed: HTTP %s from %s with %s" % (method, path, status, self.display_url, what)
+        if excerpt:
+            message += " (%r)" % excerpt
+        message += "."
+        hint = self._hint(status, None, method, path, excerpt)
+        if hint:
+            message += " " + hint
+        if status not in (401, 403, 404) and status < 500 and not hint:
+            message += " A proxy or another service may be answering instead of the client: check api_url."
+        kind = "auth" if status == 401 else "forbidden" if status == 403 else "http"
+        return WAApiError(
+            self.scrub(message),
+            status=status,
+            kind=kind,
+            method=method,
+            path=path,
+            transient=status in RETRY_STATUSES,
+        )
+
+    def _unexpected(self, status, body, method, path, expected):
+        if isinstance(body, dict):
+            seen = "keys: %s" % (", ".join(sorted(str(k) for k in body)) or "none")
+        elif body is _EMPTY:
+            seen = "an empty answer"
+        else:
+            seen = "a JSON %s" % type(body).__name__
+        message = (
+            "%s %s: HTTP %s but the answer has no %s (%s). Is api_url pointing at a WhatsApp Business API client, "
+            "and is its version supported?" % (method, path, status, expected, seen)
+        )
+        return WAApiError(self.scrub(message), status=status, kind="unexpected", method=method, path=path)
+
+    # ------------------------------------------------------------------ the request loop
+
+    def _backoff(self, attempt):
+        return self.retry_backoff * (2**attempt)
+
+    def _request(self, method, path, body=None, auth=True, basic=False, safe=True, timeout=None):
+        """Send a request; returns (status, body). Safe calls are retried; 401 leads to one re-login."""
+        attempt = 0
+        relogged = False
+        while True:
+            if auth and not basic and not self.token:
+                self.login()
+            try:
+                response = self._send(method, path, body=body, auth=auth, basic=basic, timeout=timeout)
+            except WAApiError as exc:
+                if safe and exc.retryable and attempt < self.retries:
+                    self._sleep(self._backoff(attempt))
+                    attempt += 1
+                    continue
+                raise
+            payload, error = self._parse(response, method, path)
+            if error is None:
+                return response.status_code, payload
+            if error.status == 401 and auth and not basic and not relogged and self.password:
+                # The token expired or was dropped (a restart after a restore): log in once more.
+                relogged = True
+                self.token = None
+                continue
+            if safe and error.transient and attempt < self.retries:
+                self._sleep(self._backoff(attempt))
+                attempt += 1
+                continue
+            raise error
+
+    # ------------------------------------------------------------------ API calls
+
+    def login(self):
+        """Log in with basic auth and keep the bearer token; returns the token."""
+        if not self.password:
+            raise WAApiError(
+                "No password to log in as %r at %s: give password (or WA_API_PASSWORD), or a valid token."
+                % (self.username, self.display_url),
+                kind="config",
+                method="POST",
+                path="/v1/users/login",
+                sent=False,
+            )
+        status, body = self._request("POST", "/v1/users/login", body={}, auth=False, basic=True)
+        token = None
+        if isinstance(body, dict):
+            users = body.get("users")
+            if isinstance(users, list) and users and isinstance(users[0], dict):
+                token = users[0].get("token")
+        if not isinstance(token, str) or not token:
+            raise self._unexpected(status, body, "POST", "/v1/users/login", "users[0].token")
+        self.token = token
+        self._remember_secret(token)
+        return token
+
+    def get(self, path, timeout=None):
+        return self._request("GET", path, timeout=timeout)[1]
+
+    def health(self, timeout=None):
+        """The ``health`` object of GET /v1/health (see wa_health.summarize)."""
+        status, body = self._request("GET", "/v1/health", timeout=timeout)
+        if not isinstance(body, dict) or not isinstance(body.get("health"), dict):
+            raise self._unexpected(status, body, "GET", "/v1/health", "health object")
+        return body["health"]
+
+    def account(self):
+        """GET /v1/account without its meta, or None when this API version has no such endpoint."""
+        try:
+            _status, body = self._request("GET", "/v1/account")
+        except WAApiError as exc:
+            if exc.status in (404, 405, 501) or exc.code == 1006:
+                return None
+            raise
+        if not isinstance(body, dict):
+            return None
+        return dict((k, v) for k, v in body.items() if k != "meta")
+
+    def backup(self, password):
+        """POST /v1/settings/backup; returns the encrypted data string."""
+        self._remember_secret(password)
+        status, body = self._request("POST", "/v1/settings/backup", body={"password": password})
+        data = None
+        if isinstance(body, dict) and isinstance(body.get("settings"), dict):
+            data = body["settings"].get("data")
+        if not isinstance(data, str) or not data:
+            raise self._unexpected(status, body, "POST", "/v1/settings/backup", "settings.data string")
+        self._remember_secret(data)
+        return data
+
+    def restore(self, password, data, timeout=None):
+        """POST /v1/settings/restore, never retried blindly.
+
+        Returns ``{"status": "applied", "http_status": N}`` on a 2xx answer, or
+        ``{"status": "unconfirmed", "http_status": N or None, "reason": "..."}`` when the request
+        was sent and the connection then closed (or timed out) before an answer, or a proxy in
+        front of the client answered 502/504 (its upstream went away): the client shuts down
+        after an import, so this is the usual outcome of a successful restore on some platforms.
+        Raises WAApiError when nothing was sent or the API refused the restore.
+
+        ``timeout`` is the wait for the answer (the import may take longer than other calls);
+        default ``max(timeout, RESTORE_TIMEOUT)``. Connecting still uses the client's timeout.
+        """
+        self._remember_secret(password)
+        self._remember_secret(data)
+        if not self.token:
+            self.login()
+        # A fresh connection: a reset on it is unambiguous (not a stale keep-alive socket).
+        self._session.close()
+        method, path = "POST", "/v1/settings/restore"
+        timeouts = (self.timeout, float(timeout) if timeout else max(self.timeout, RESTORE_TIMEOUT))
+        relogged = False
+        while True:
+            try:
+                response = self._send(method, path, body={"password": password, "data": data}, timeout=timeouts)
+            except WAApiError as exc:
+                if exc.sent:
+                    return {"status": "unconfirmed", "http_status": None, "reason": exc.message}
+                raise
+            payload, error = self._parse(response, method, path)
+            if error is not None and error.kind == "not_json" and error.status in (502, 504):
+                # A proxy's page: its upstream (the client) went away or did not answer in time,
+                # as happens when the client shuts down after the import.
+                return {"status": "unconfirmed", "http_status": error.status, "reason": error.message}
+            if error is not None:
+                if error.status == 401 and not relogged and self.password:
+                    # 401: the token was refused, so the restore was not applied. Log in, send once more.
+                    relogged = True
+                    self.token = None
+                    self.login()
+                    continue
+                raise error
+            if response.status_code not in OK_STATUSES:
+                raise self._unexpected(response.status_code, payload, method, path, "success status")
+            if payload is _EMPTY or payload is None or isinstance(payload, dict):
+                return {"status": "applied", "http_status": response.status_code}
+            message = (
+                "POST /v1/settings/restore: HTTP %s with an unexpected answer (a JSON %s instead of null or {}). "
+                "The restore may or may not have been applied: restart the client and check it with wa_info "
+                "before trying again." % (response.status_code, type(payload).__name__)
+            )
+            raise WAApiError(
+                self.scrub(message), status=response.status_code, kind="unexpected", method=method, path=path, sent=True
+            )
+
+    def get_application_settings(self):
+        status, body = self._request("GET", "/v1/settings/application")
+        settings = body.get("settings") if isinstance(body, dict) else None
+        app = settings.get("application") if isinstance(settings, dict) else None
+        if not isinstance(app, dict):
+            raise self._unexpected(status, body, "GET", "/v1/settings/application", "settings.application object")
+        return app
+
+    def patch_application_settings(self, settings):
+        self._request("PATCH", "/v1/settings/application", body=settings)
+        return True
+
+    def get_profile_about(self):
+        status, body = self._request("GET", "/v1/settings/profile/about")
+        node = body
+        for key in ("settings", "profile", "about"):
+            node = node.get(key) if isinstance(node, dict) else None
+        text = node.get("text") if isinstance(node, dict) else None
+        if node is None or (text is not None and not isinstance(text, str)):
+            raise self._unexpected(status, body, "GET", "/v1/settings/profile/about", "settings.profile.about object")
+        return text
+
+    def set_profile_about(self, text):
+        self._request("PATCH", "/v1/settings/profile/about", body={"text": text})
+        return True
+
+
+class _Empty(object):
+    """Marker of an answer without a body."""
+
+    def __repr__(self):
+        return "<empty>"
+
+
+_EMPTY = _Empty()
+
+
+def phone_number_from_account(account):
+    """The phone number (with its country code) found in a GET /v1/account answer, or None.
+
+    ``wa_id`` is the full number; ``phone_number`` is the number without its country code
+    (as in registration), prefixed with ``cc`` when there is one.
+    """
+
+    def text(value):
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+            return str(value).strip()
+        return None
+
+    todo = [account]
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, dict):
+            if text(node.get("wa_id")):
+                return text(node.get("wa_id"))
+            number = text(node.get("phone_number"))
+            if number:
+                cc = text(node.get("cc"))
+                return "%s%s" % (cc, number) if cc else number
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return None

@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) wabiz.migration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""WAModule: AnsibleModule with the shared connection options and a ready WAClient.
+
+Like community.hashi_vault's HashiVaultModule: every module builds its own options, this class
+adds the connection options (documented once in the ``wabiz.migration.connection`` doc
+fragment), checks them, builds the client and turns a WAApiError into ``fail_json``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_client import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    WAApiError,
+    WAClient,
+)
+
+CONNECTION_ARGSPEC = dict(
+    api_url=dict(type="str", fallback=(env_fallback, ["WA_API_URL"])),
+    username=dict(type="str", default="admin", fallback=(env_fallback, ["WA_API_USERNAME"])),
+    password=dict(type="str", no_log=True, fallback=(env_fallback, ["WA_API_PASSWORD"])),
+    token=dict(type="str", no_log=True, fallback=(env_fallback, ["WA_API_TOKEN"])),
+    validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["WA_API_VALIDATE_CERTS"])),
+    ca_path=dict(type="path", fallback=(env_fallback, ["WA_API_CA_PATH"])),
+    timeout=dict(type="float", default=30, fallback=(env_fallback, ["WA_API_TIMEOUT"])),
+    retries=dict(type="int", default=3),
+    retry_backoff=dict(type="float", default=0.5),
+)
+
+CONNECTION_REQUIRED_ONE_OF = [["password", "token"]]
+
+
+def connection_argspec(**kwargs):
+    """The connection options merged with a module's own options (a new dict)."""
+    spec = dict((k, dict(v)) for k, v in CONNECTION_ARGSPEC.items())
+    spec.update(kwargs)
+    return spec
+
+
+class WAModule(AnsibleModule):
+    """An AnsibleModule with the connection options, a WAClient in ``self.client`` and error handling."""
+
+    def __init__(self, argument_spec=None, required_one_of=None, **kwargs):
+        spec = connection_argspec(**(argument_spec or {}))
+        one_of = list(CONNECTION_REQUIRED_ONE_OF) + list(required_one_of or [])
+        super(WAModule, self).__init__(argument_spec=spec, required_one_of=one_of, **kwargs)
+        self._client = None
+
+        if not HAS_REQUESTS:
+            self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+        if not self.params.get("api_url"):
+            self.fail_json(
+                msg="api_url is required: give the client's URL (e.g. https://wa.example.com:443) or set WA_API_URL."
+            )
+        for name in ("timeout", "retry_backoff"):
+            if self.params[name] is not None and self.params[name] < 0:
+                self.fail_json(msg="%s must not be negative (got %s)." % (name, self.params[name]))
+        if self.params["timeout"] == 0:
+            self.fail_json(msg="timeout must be more than 0 seconds.")
+        if self.params["retries"] is not None and self.params["retries"] < 0:
+            self.fail_json(msg="retries must not be negative (got %s)." % self.params["retries"])
+        if not self.params["validate_certs"]:
+            self.warn(
+                "validate_certs is false: the client's TLS certificate is not verified, so anyone on the path can "
+                "read the password and the backup. Prefer ca_path with the client's CA certificate."
+            )
+
+    @property
+    def client(self):
+        """The WAClient, built on first use (so that argument errors come before any connection)."""
+        if self._client is None:
+            try:
+                self._client = WAClient(
+                    api_url=self.params["api_url"],
+                    username=self.params["username"],
+                    password=self.params["password"],
+                    token=self.params["token"],
+                    validate_certs=self.params["validate_certs"],
+                    ca_path=self.params["ca_path"],
+                    timeout=self.params["timeout"],
+                    retries=self.params["retries"],
+                    retry_backoff=self.params["retry_backoff"],
+                )
+            except WAApiError as exc:
+                self.fail_from(exc)
+        return self._client
+
+    def fail_from(self, exc, **result):
+        """fail_json from a WAApiError: its message, and its fields under ``error``."""
+        self.fail_json(msg=str(exc), error=exc.to_dict(), **result)
+
+    def run(self, function):
+        """Call ``function()``; a WAApiError becomes fail_json."""
+        try:
+            return function()
+        except WAApiError as exc:
+            self.fail_from(exc)

@@ -1,0 +1,370 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of module_utils/wa_backup_file: atomic no-clobber writes, 0600, manifest, verification."""
+
+import errno
+import hashlib
+import json
+import os
+import stat
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.wabiz.migration.plugins.module_utils import wa_backup_file
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_backup_file import (
+    BackupFileError,
+    check_destination,
+    load_manifest,
+    manifest_path_for,
+    normalize_checksum,
+    read_backup,
+    validate_manifest,
+    verify_data,
+    write_backup,
+)
+
+DATA = "V0FCSzEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="
+SHA = hashlib.sha256(DATA.encode()).hexdigest()
+FIELDS = {
+    "api_url": "https://wa.example.com:443",
+    "version": "v2.45.1",
+    "shards": 2,
+    "topology": "multiconnect",
+    "phone_number": "15550001111",
+}
+
+
+def files(directory):
+    return sorted(p.name for p in directory.iterdir())
+
+
+def test_write_backup_and_manifest(tmp_path):
+    dest = tmp_path / "wa.backup"
+    manifest, manifest_path = write_backup(str(dest), DATA, FIELDS)
+    assert manifest_path == str(dest) + ".manifest.json"
+    assert dest.read_text() == DATA
+    on_disk = json.loads((tmp_path / "wa.backup.manifest.json").read_text())
+    assert on_disk == manifest
+    assert manifest["format"] == 1
+    assert manifest["sha256"] == SHA
+    assert manifest["size"] == len(DATA)
+    assert manifest["shards"] == 2 and manifest["topology"] == "multiconnect"
+    assert manifest["version"] == "v2.45.1" and manifest["phone_number"] == "15550001111"
+    assert manifest["file"] == "wa.backup"
+    assert manifest["created_at"].endswith("Z")
+    assert DATA not in json.dumps(manifest)
+    assert files(tmp_path) == ["wa.backup", "wa.backup.manifest.json"]  # no temporary file left
+
+
+def test_files_are_0600_whatever_the_umask(tmp_path):
+    old = os.umask(0)
+    try:
+        write_backup(str(tmp_path / "wa.backup"), DATA, FIELDS)
+    finally:
+        os.umask(old)
+    for name in ("wa.backup", "wa.backup.manifest.json"):
+        assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o600
+
+
+def test_none_fields_are_left_out(tmp_path):
+    manifest, _path = write_backup(str(tmp_path / "b"), DATA, {"phone_number": None, "shards": None})
+    assert "phone_number" not in manifest and "shards" not in manifest
+
+
+def test_never_overwrites_without_force(tmp_path):
+    dest = tmp_path / "wa.backup"
+    dest.write_text("precious")
+    with pytest.raises(BackupFileError) as info:
+        write_backup(str(dest), DATA, FIELDS)
+    assert str(dest) in str(info.value) and "force" in str(info.value)
+    assert dest.read_text() == "precious"
+    assert files(tmp_path) == ["wa.backup"]
+
+
+def test_existing_manifest_alone_is_not_clobbered_either(tmp_path):
+    dest = tmp_path / "wa.backup"
+    (tmp_path / "wa.backup.manifest.json").write_text("{}")
+    with pytest.raises(BackupFileError, match=r"manifest\.json already exists"):
+        write_backup(str(dest), DATA, FIELDS)
+    assert not dest.exists()
+
+
+def test_force_overwrites_atomically(tmp_path):
+    dest = tmp_path / "wa.backup"
+    dest.write_text("old")
+    (tmp_path / "wa.backup.manifest.json").write_text("{}")
+    os.chmod(dest, 0o644)
+    _manifest, _path = write_backup(str(dest), DATA, FIELDS, force=True)
+    assert dest.read_text() == DATA
+    assert stat.S_IMODE(os.stat(dest).st_mode) == 0o600
+    assert json.loads((tmp_path / "wa.backup.manifest.json").read_text())["sha256"] == SHA
+    assert files(tmp_path) == ["wa.backup", "wa.backup.manifest.json"]
+
+
+def test_race_a_file_appearing_is_not_clobbered(tmp_path, monkeypatch):
+    """The file appears between the check and the publish: os.link refuses, nothing is lost."""
+    dest = tmp_path / "wa.backup"
+    real_link = os.link
+
+    def link(src, dst):
+        if dst == str(dest):
+            dest.write_text("someone else's")
+        return real_link(src, dst)
+
+    monkeypatch.setattr(wa_backup_file.os, "link", link)
+    with pytest.raises(BackupFileError, match="already exists"):
+        write_backup(str(dest), DATA, FIELDS)
+    assert dest.read_text() == "someone else's"
+    assert files(tmp_path) == ["wa.backup"]
+
+
+def test_publish_falls_back_without_hard_links(tmp_path, monkeypatch):
+    def no_link(src, dst):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(wa_backup_file.os, "link", no_link)
+    write_backup(str(tmp_path / "wa.backup"), DATA, FIELDS)
+    assert (tmp_path / "wa.backup").read_text() == DATA
+    assert stat.S_IMODE(os.stat(tmp_path / "wa.backup").st_mode) == 0o600
+    assert files(tmp_path) == ["wa.backup", "wa.backup.manifest.json"]
+
+
+def test_data_is_fsynced_before_publish(tmp_path, monkeypatch):
+    events = []
+    real_fsync, real_link = os.fsync, os.link
+    monkeypatch.setattr(wa_backup_file.os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(wa_backup_file.os, "link", lambda a, b: (events.append("link"), real_link(a, b))[1])
+    write_backup(str(tmp_path / "wa.backup"), DATA, FIELDS)
+    assert events.index("fsync") < events.index("link")
+    assert events.count("link") == 2  # data, then manifest
+
+
+def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
+    def broken_fsync(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(wa_backup_file.os, "fsync", broken_fsync)
+    with pytest.raises(OSError):
+        write_backup(str(tmp_path / "wa.backup"), DATA, FIELDS)
+    assert files(tmp_path) == []
+
+
+def test_failed_manifest_removes_the_new_data_file(tmp_path, monkeypatch):
+    real = wa_backup_file.atomic_write
+    calls = []
+
+    def flaky(path, payload, force=False):
+        calls.append(path)
+        if path.endswith(".manifest.json"):
+            raise OSError(errno.EIO, "I/O error")
+        return real(path, payload, force)
+
+    monkeypatch.setattr(wa_backup_file, "atomic_write", flaky)
+    with pytest.raises(OSError):
+        write_backup(str(tmp_path / "wa.backup"), DATA, FIELDS)
+    assert files(tmp_path) == []
+
+
+def test_destination_directory_must_exist(tmp_path):
+    with pytest.raises(BackupFileError) as info:
+        check_destination(str(tmp_path / "missing" / "wa.backup"))
+    assert "does not exist: create it first" in str(info.value)
+    assert str(tmp_path / "missing") in str(info.value)
+    with pytest.raises(BackupFileError, match="is a directory"):
+        check_destination(str(tmp_path))
+
+
+def test_empty_data_is_not_written(tmp_path):
+    with pytest.raises(BackupFileError, match="empty"):
+        write_backup(str(tmp_path / "b"), "", FIELDS)
+    assert files(tmp_path) == []
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+@pytest.fixture
+def backup(tmp_path):
+    dest = tmp_path / "wa.backup"
+    write_backup(str(dest), DATA, FIELDS)
+    return dest
+
+
+def test_read_backup_verifies_and_returns(backup):
+    result = read_backup(str(backup))
+    assert result["data"] == DATA
+    assert result["sha256"] == SHA
+    assert result["size"] == len(DATA)
+    assert result["manifest"]["shards"] == 2
+    assert result["manifest_path"] == str(backup) + ".manifest.json"
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(BackupFileError) as info:
+        read_backup(str(tmp_path / "nope.backup"))
+    assert "does not exist" in str(info.value) and "nope.backup" in str(info.value)
+
+
+def test_empty_file(backup):
+    backup.write_text("")
+    with pytest.raises(BackupFileError, match=r"is empty \(0 bytes\)"):
+        read_backup(str(backup))
+
+
+def test_truncated_file(backup):
+    backup.write_text(DATA[:20])
+    with pytest.raises(BackupFileError) as info:
+        read_backup(str(backup))
+    message = str(info.value)
+    assert "has 20 bytes but" in message and f"says {len(DATA)}" in message
+    assert "truncated" in message
+    assert DATA[:20] not in message
+
+
+def test_tampered_file(backup):
+    tampered = DATA[:-3] + "AA="
+    backup.write_text(tampered)
+    with pytest.raises(BackupFileError) as info:
+        read_backup(str(backup))
+    message = str(info.value)
+    assert message.startswith("Checksum mismatch")
+    assert SHA in message and hashlib.sha256(tampered.encode()).hexdigest() in message
+    assert "Do not restore it" in message
+    assert tampered not in message
+
+
+def test_missing_manifest_without_checksum(backup):
+    os.unlink(manifest_path_for(str(backup)))
+    with pytest.raises(BackupFileError) as info:
+        read_backup(str(backup))
+    assert "manifest" in str(info.value) and "checksum" in str(info.value)
+
+
+def test_checksum_instead_of_manifest(backup):
+    os.unlink(manifest_path_for(str(backup)))
+    result = read_backup(str(backup), checksum="sha256:" + SHA.upper())
+    assert result["manifest"] is None and result["manifest_path"] is None
+    with pytest.raises(BackupFileError, match="Checksum mismatch"):
+        read_backup(str(backup), checksum="0" * 64)
+
+
+def test_checksum_and_manifest_must_both_match(backup):
+    with pytest.raises(BackupFileError, match="checksum is 0000"):
+        read_backup(str(backup), checksum="0" * 64)
+    assert read_backup(str(backup), checksum=SHA)["sha256"] == SHA
+
+
+def test_explicit_manifest_path(backup, tmp_path):
+    other = tmp_path / "elsewhere.json"
+    os.rename(manifest_path_for(str(backup)), other)
+    assert read_backup(str(backup), manifest_path=str(other))["manifest_path"] == str(other)
+    with pytest.raises(BackupFileError, match="does not exist"):
+        read_backup(str(backup), manifest_path=str(tmp_path / "missing.json"))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "is empty"),
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "holds a JSON array, not an object"),
+        (f'{{"sha256": "{SHA}", "size": 3}}', "has no format field"),
+        (f'{{"format": 2, "sha256": "{SHA}", "size": 3}}', "format 2; this collection reads format 1"),
+        (f'{{"format": true, "sha256": "{SHA}", "size": 3}}', "format true"),
+        ('{"format": 1, "sha256": "xyz", "size": 3}', "no valid sha256"),
+        (f'{{"format": 1, "sha256": "{SHA}", "size": 0}}', "no valid size"),
+        (f'{{"format": 1, "sha256": "{SHA}", "size": "3"}}', "no valid size"),
+        (f'{{"format": 1, "sha256": "{SHA}", "size": 3, "shards": "2"}}', "invalid shards"),
+        (f'{{"format": 1, "sha256": "{SHA}", "size": 3, "version": 2}}', "invalid version"),
+        (f'{{"format": 1, "sha256": "{SHA}", "size": 3, "metadata": []}}', "invalid metadata"),
+    ],
+)
+def test_bad_manifests(backup, content, message):
+    with open(manifest_path_for(str(backup)), "w") as handle:
+        handle.write(content)
+    with pytest.raises(BackupFileError) as info:
+        read_backup(str(backup))
+    assert message in str(info.value)
+    assert manifest_path_for(str(backup)) in str(info.value)
+
+
+def test_binary_file_is_refused(tmp_path):
+    path = tmp_path / "bin"
+    payload = b"\xff\xfe\x00garbage"
+    path.write_bytes(payload)
+    with pytest.raises(BackupFileError, match="not text"):
+        read_backup(str(path), checksum=hashlib.sha256(payload).hexdigest())
+
+
+def test_unknown_manifest_fields_are_accepted(backup):
+    path = manifest_path_for(str(backup))
+    manifest = json.loads(open(path).read())
+    manifest["future_field"] = {"x": 1}
+    with open(path, "w") as handle:
+        json.dump(manifest, handle)
+    assert read_backup(str(backup))["manifest"]["future_field"] == {"x": 1}
+
+
+def test_verify_data_and_checksum_format():
+    assert verify_data(DATA.encode(), checksum=SHA) == SHA
+    with pytest.raises(BackupFileError, match="Data is empty"):
+        verify_data(b"", what="data")
+    with pytest.raises(BackupFileError, match="not a sha256 hex digest"):
+        normalize_checksum("abc")
+    with pytest.raises(BackupFileError):
+        normalize_checksum(None)
+
+
+# ---------------------------------------------------------------------------- property tests
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=15,
+)
+manifest_like = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "format": st.sampled_from([1, 2, "1", True, None, 1.0]),
+            "sha256": st.sampled_from([SHA, "x", None, 5]) | st.text(max_size=64),
+            "size": st.integers(min_value=-3, max_value=10**6) | json_values,
+            "shards": st.integers(min_value=-2, max_value=64) | json_values,
+            "version": json_values,
+            "metadata": json_values,
+            "created_at": json_values,
+        },
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(manifest_like)
+def test_any_json_manifest_is_valid_or_the_one_error(tmp_path, value):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(value))
+    try:
+        manifest = load_manifest(str(path))
+    except BackupFileError as exc:
+        assert str(path) in str(exc)
+        return
+    assert manifest["format"] == 1 and not isinstance(manifest["format"], bool)
+    assert isinstance(manifest["size"], int) and manifest["size"] >= 1
+    assert len(manifest["sha256"]) == 64
+    try:
+        verify_data(DATA.encode(), manifest=manifest)
+    except BackupFileError:
+        pass
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=200))
+def test_any_bytes_as_manifest_give_the_one_error(tmp_path, raw):
+    path = tmp_path / "m.json"
+    path.write_bytes(raw)
+    try:
+        validate_manifest(load_manifest(str(path)))
+    except BackupFileError:
+        pass
