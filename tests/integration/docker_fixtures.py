@@ -16,16 +16,14 @@ pytest picks fixtures up from the test module's namespace.
   task's result.
 """
 
-import json
 import os
-import shutil
-import subprocess
 import sys
 import uuid
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from playbook_runner import localhost_inventory, run_playbook, write_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_IMAGE = os.environ.get("WABIZ_BASE_IMAGE", "wabiz-base:bookworm")
@@ -159,16 +157,6 @@ def started_ns(container):
     return int(seconds) * 1_000_000_000 + int((fraction or "0")[:9].ljust(9, "0"))
 
 
-@pytest.fixture(scope="session")
-def ansible_collections_dir(tmp_path_factory):
-    """A collections path where this checkout is wabiz.migration (independent of .collections)."""
-    base = tmp_path_factory.mktemp("collections")
-    link = base / "ansible_collections" / "wabiz" / "migration"
-    link.parent.mkdir(parents=True)
-    link.symlink_to(ROOT, target_is_directory=True)
-    return base
-
-
 class AnsibleRun:
     def __init__(self, results, stdout, stderr, rc):
         self.results = results
@@ -181,51 +169,26 @@ class AnsibleRun:
 
 
 @pytest.fixture
-def ansible_run(tmp_path, ansible_collections_dir):
+def ansible_run(tmp_path):
     """ansible_run(tasks, check=False, extra_env=None) -> AnsibleRun with one result per task.
 
     Each task is a dict (a task as in a playbook); ``ignore_errors`` is set so that every task
-    runs and reports. Results come from the ansible.posix.json stdout callback.
+    runs and reports. Results come from the JSON stdout callback.
     """
-    playbook_bin = Path(sys.executable).parent / "ansible-playbook"
-    if not playbook_bin.exists():
-        playbook_bin = Path(shutil.which("ansible-playbook") or "ansible-playbook")
 
     def run(tasks, check=False, extra_env=None):
-        play = [
-            {
-                "name": "docker tier test",
-                "hosts": "localhost",
-                "connection": "local",
-                "gather_facts": False,
-                "vars": {"ansible_python_interpreter": sys.executable},
-                "tasks": [dict(task, ignore_errors=True) for task in tasks],
-            }
-        ]
-        playbook = tmp_path / f"play-{uuid.uuid4().hex[:6]}.yml"
-        playbook.write_text(json.dumps(play, indent=1))
-        env = dict(os.environ)
-        env.update(
-            ANSIBLE_COLLECTIONS_PATH=str(ansible_collections_dir),
-            ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_RETRY_FILES_ENABLED="0",
-            ANSIBLE_LOCALHOST_WARNING="0",
-            ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+        playbook = write_playbook(
+            tmp_path / f"play-{uuid.uuid4().hex[:6]}.yml", [dict(task, ignore_errors=True) for task in tasks]
         )
-        env.update(extra_env or {})
-        cmd = [str(playbook_bin), "-i", "localhost,", str(playbook)]
-        if check:
-            cmd.append("--check")
-        proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
+        outcome = run_playbook(
+            playbook, inventory=localhost_inventory(tmp_path / "inventory.yml"), check=check, env=extra_env
+        )
         try:
-            doc = json.loads(proc.stdout)
+            doc = outcome.json
         except ValueError:
-            raise AssertionError(
-                f"ansible-playbook said (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-            ) from None
+            raise AssertionError(f"ansible-playbook said (rc {outcome.rc}):\n{outcome.output}") from None
         results = [task["hosts"]["localhost"] for task in doc["plays"][0]["tasks"]]
-        assert len(results) == len(tasks), proc.stdout
-        return AnsibleRun(results, proc.stdout, proc.stderr, proc.returncode)
+        assert len(results) == len(tasks), outcome.stdout
+        return AnsibleRun(results, outcome.stdout, outcome.stderr, outcome.rc)
 
     return run
