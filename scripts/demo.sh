@@ -71,4 +71,4 @@ echo "== Migrating source -> target with playbooks/migrate.yml"
 run playbooks/migrate.yml \
   -e migrate_backup_dir="$work/backups" -e migrate_report_dir="$work/reports"
 echo "== The migration report"
-cat "$work"/reports/migration-*.md
+cat "$work"/reports/*-migration-*.md

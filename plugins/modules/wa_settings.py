@@ -19,7 +19,7 @@ description:
   - Typical use after a migration or a restore into another environment, for example a staging webhook URL, so that a
     promoted copy never calls production's webhook.
 author:
-  - wabiz.migration maintainers
+  - wabiz.migration maintainers (@wabiz)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - wabiz.migration.connection

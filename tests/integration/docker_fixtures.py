@@ -152,7 +152,7 @@ def started_ns(container):
     """State.StartedAt in nanoseconds since the epoch (RFC 3339 with up to 9 fraction digits)."""
     container.reload()
     stamp = container.attrs["State"]["StartedAt"].rstrip("Z")
-    whole, _, fraction = stamp.partition(".")
+    whole, _dot, fraction = stamp.partition(".")
     seconds = datetime.fromisoformat(whole + "+00:00").timestamp()
     return int(seconds) * 1_000_000_000 + int((fraction or "0")[:9].ljust(9, "0"))
 

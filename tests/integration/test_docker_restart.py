@@ -301,7 +301,7 @@ def test_emulator_started_again_after_restore(containers, emulator_image, ansibl
     status, body = _https(port, "POST", "/v1/settings/backup", token=token, body={"password": "Backup!Pass1"})
     assert status == 200, body
     data = body["settings"]["data"]
-    status, _ = _https(
+    status, _body = _https(
         port, "POST", "/v1/settings/restore", token=token, body={"password": "Backup!Pass1", "data": data}
     )
     assert status == 200

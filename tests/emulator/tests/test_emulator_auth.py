@@ -36,7 +36,7 @@ def test_first_login_forces_a_password_change(emulator):
     assert body["meta"] == {"api_status": "stable", "version": "v2.45.1"}
 
     # The old password is gone, the new one works without new_password.
-    status, _ = emu.api("POST", "/v1/users/login", basic=("admin", "secret"))
+    status, _body = emu.api("POST", "/v1/users/login", basic=("admin", "secret"))
     assert status == 401
     token = emu.login("admin", NEW_PASSWORD)
     assert emu.api("GET", "/v1/health", token=token)[0] == 200

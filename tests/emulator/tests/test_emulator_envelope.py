@@ -21,7 +21,7 @@ def test_errors_and_meta(emulator):
     status, body = emu.api("PUT", "/v1/health", token=token)
     assert status == 405 and error_of(body)["title"] == "Method not allowed"
 
-    status, _, raw = emu.raw(
+    status, _headers, raw = emu.raw(
         "PATCH",
         "/v1/settings/application",
         b"{not json",
@@ -44,7 +44,7 @@ def test_unknown_fields_are_ignored(emulator):
     )
     assert status == 200
     token = body["users"][0]["token"]
-    status, _ = emu.api("POST", "/v1/settings/backup", {"password": "Backup-pw1!", "extra": True}, token=token)
+    status, _body = emu.api("POST", "/v1/settings/backup", {"password": "Backup-pw1!", "extra": True}, token=token)
     assert status == 200
 
 

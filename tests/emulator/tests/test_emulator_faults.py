@@ -32,7 +32,7 @@ def test_fail_next_with_path_filter_and_counter(emulator):
     emu = emulator("--faults", json.dumps({"fail_next": 2, "paths": ["/v1/health"]}))
     token = emu.admin_token()  # login is not under the filter
     assert emu.api("GET", "/v1/settings/application", token=token)[0] == 200
-    for _ in range(2):
+    for _attempt in range(2):
         status, body = _get_health(emu, token)
         assert status == 503 and error_of(body)["code"] == 1011
     assert _get_health(emu, token)[0] == 200
@@ -128,7 +128,7 @@ def test_emulator_endpoints_are_never_faulted(emulator):
     emu = emulator()
     token = emu.admin_token()
     emu.set_faults({"html_next": 2})
-    for _ in range(3):
+    for _attempt in range(3):
         assert emu.get_faults()["html_next"] == 2
         assert emu.state()["generation"] == 1
     assert _get_health(emu, token)[0] == 502

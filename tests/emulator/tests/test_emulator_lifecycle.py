@@ -15,7 +15,7 @@ def test_lifecycle_records_the_exit_after_a_restore_and_the_next_start(tmp_path)
             "POST", "/v1/settings/backup", {"password": "Backup-pass-1"}, token=source.admin_token()
         )
         assert status == 200
-        status, _ = target.api(
+        status, _body = target.api(
             "POST",
             "/v1/settings/restore",
             {"password": "Backup-pass-1", "data": body["settings"]["data"]},

@@ -17,6 +17,7 @@ def test_make_certs_ca_and_server(emulator, tmp_path):
         capture_output=True,
         text=True,
         timeout=30,
+        check=False,
         env=process_env(),
     )
     assert result.returncode == 0, result.stderr

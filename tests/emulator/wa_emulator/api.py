@@ -111,7 +111,7 @@ class Api:
 
     @staticmethod
     def _basic_auth(req: Request) -> tuple[str, str]:
-        scheme, _, value = req.headers.get("authorization", "").partition(" ")
+        scheme, _space, value = req.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "basic" or not value.strip():
             raise ApiError(401, 1005, "login needs HTTP Basic authentication (username and password)")
         try:

@@ -129,7 +129,7 @@ class App:
         return resp
 
     def authenticate(self, req: Request, *, admin: bool) -> None:
-        scheme, _, token = req.headers.get("authorization", "").partition(" ")
+        scheme, _space, token = req.headers.get("authorization", "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise ApiError(401, 1005, "missing bearer token: log in with POST /v1/users/login")

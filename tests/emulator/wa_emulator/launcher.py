@@ -262,7 +262,7 @@ class EmulatorProcess:
             send["Authorization"] = f"Bearer {token}"
         if basic:
             send["Authorization"] = "Basic " + base64.b64encode(f"{basic[0]}:{basic[1]}".encode()).decode()
-        status, _, raw = self.raw(method, path, data, send, timeout)
+        status, _headers, raw = self.raw(method, path, data, send, timeout)
         try:
             return status, json.loads(raw) if raw else None
         except ValueError:

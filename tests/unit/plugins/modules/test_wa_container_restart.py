@@ -7,20 +7,12 @@ The real engine is exercised by tests/integration/test_docker_restart.py.
 import builtins
 import itertools
 import json
-import sys
-from pathlib import Path
 
 import pytest
 import requests
-from urllib3.exceptions import ProtocolError
-
-try:
-    import ansible_collections.wabiz.migration  # noqa: F401
-except ImportError:  # run from the checkout: the collection is linked by scripts/setup-venv.sh
-    sys.path.insert(0, str(Path(__file__).resolve().parents[4] / ".collections"))
-
 from ansible.module_utils.testing import patch_module_args
 from docker.errors import APIError, DockerException, NotFound
+from urllib3.exceptions import ProtocolError
 
 from ansible_collections.wabiz.migration.plugins.module_utils import wa_docker
 from ansible_collections.wabiz.migration.plugins.modules import wa_container_restart
