@@ -1,27 +1,35 @@
 #!/usr/bin/env bash
 # The whole test suite, set-up included: venv, Docker engine, images, then every tier.
 # Usage: scripts/test.sh            (what CI runs)
+# Stops at the first failing stage; a table of the stages' outcomes and durations ends the output.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+# shellcheck source=scripts/stages.sh
+. "$ROOT/scripts/stages.sh"
+trap stage_summary EXIT
 
-stage() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
-
-stage "set-up"
+stage_start "set-up"
 scripts/setup-venv.sh
 scripts/docker-engine.sh
 scripts/build-images.sh
 export PATH="$ROOT/.venv/bin:$PATH"
 export ANSIBLE_COLLECTIONS_PATH="$ROOT/.collections"
+stage_end
 
-stage "ruff"
+stage_start "ruff"
 ruff check .
 ruff format --check .
+stage_end
 
-stage "pytest: unit, emulator, integration (processes and Docker)"
+stage_start "ecosystem: ansible-test, ansible-lint, docs, changelog, execution environment, pre-commit"
+scripts/check-ecosystem.sh
+stage_end
+
+stage_start "pytest: unit, emulator, integration (processes and Docker)"
 python -m pytest
+stage_end
 
-stage "molecule"
-(cd "$ROOT" && molecule test --all)
-
-stage "done"
+stage_start "molecule"
+molecule test --all
+stage_end

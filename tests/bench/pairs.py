@@ -22,6 +22,7 @@ from pathlib import Path
 import docker
 import requests
 from wa_http import ApiSession
+
 from wa_emulator.certs import make_certs
 from wa_emulator.launcher import DEFAULT_ADMIN_PASSWORD
 
@@ -29,7 +30,7 @@ IMAGE = "wabiz-emulator:latest"
 LABEL = "wabiz.migration/test"
 PREFIX = "wa-bench"
 PORTS = range(21000, 22000)
-SOURCE_PHONE = "15550002222"
+PHONES = {"registered": "15550002222", "unregistered": "15550003333"}
 
 
 @dataclass
@@ -92,7 +93,7 @@ class Pairs:
         self.close()
 
     def _port(self) -> int:
-        for _ in range(len(PORTS)):
+        for _slot in range(len(PORTS)):
             port = self._next_port
             self._next_port = PORTS.start + (port + 1 - PORTS.start) % len(PORTS)
             if _port_free(port):
@@ -105,7 +106,7 @@ class Pairs:
         port = self._port()
         command = ["serve", "--host", "0.0.0.0", "--port", "443", "--data-dir", "/data"]
         command += ["--tls-cert", "/tls/server.pem", "--tls-key", "/tls/server.key"]
-        command += ["--state", state, "--phone", SOURCE_PHONE, "--admin-password", self.admin_password]
+        command += ["--state", state, "--phone", PHONES[state], "--admin-password", self.admin_password]
         if self.padding_bytes:
             command += ["--backup-padding-bytes", str(self.padding_bytes)]
         container = self.docker.containers.run(

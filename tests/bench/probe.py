@@ -25,7 +25,7 @@ class HealthProbe(threading.Thread):
         self.password = password
         self.api.login(password)
         self.changes: list[tuple[float, str]] = []
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def _look(self) -> str:
         try:
@@ -39,26 +39,22 @@ class HealthProbe(threading.Thread):
             return "down"
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             state = self._look()
             if not self.changes or self.changes[-1][1] != state:
                 self.changes.append((time.time(), state))
-            self._stop.wait(INTERVAL)
+            self._halt.wait(INTERVAL)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(5)
         self.api.session.close()
 
     def first(self, wanted: str, after: float) -> float | None:
-        """The wall time at which ``wanted`` was first seen at or after ``after`` (None if never)."""
+        """The wall time of the first change to ``wanted`` at or after ``after`` (None if none)."""
         for stamp, state in self.changes:
             if stamp >= after and state == wanted:
                 return stamp
-        # the state may have started before ``after`` and lasted through it
-        before = [c for c in self.changes if c[0] < after]
-        if before and before[-1][1] == wanted:
-            return after
         return None
 
     def wait_for(self, wanted: str, after: float, timeout: float) -> float | None:

@@ -13,10 +13,17 @@
 - ``source_backup``: a backup of a source made by wa_backup once per session (read it, never change
   it); ``backup_file``: a copy of it, with its manifest, in the test's tmp_path, free to damage.
 
-A task for an emulator::
+A task for an emulator, and the proof that a refused one changed nothing::
 
-    run = play([source.task("Back up", "wa_backup", backup_password=PASSWORD, dest=str(dest))])
-    assert run.result("Back up")["changed"]
+    before = target.snapshot()
+    run = play([target.task("Restore", "wa_restore", backup_password=PASSWORD, src=str(backup_file))])
+    assert run.result("Restore")["failed"]
+    target.assert_unchanged(before)              # running, no restore accepted, same state
+    assert target.api_requests_since(before) == []
+
+``task(name, module, keywords=None, **args)`` fills in the connection options (``api_url``,
+``password``, ``ca_path``); ``args`` override them, ``None`` leaves one out. ``emulators.start(name,
+*args, tls=CertSet | "self-signed")`` starts any other kind of client.
 """
 
 from __future__ import annotations
@@ -127,6 +134,8 @@ class Emulators:
 
     def start(self, name: str, *args: str, tls: CertSet | str | None = None, **kwargs) -> WAProcess:
         """One process; ``tls`` is a CertSet (private CA) or ``"self-signed"``; kwargs go to EmulatorProcess."""
+        if any(emulator.data_dir.name == name for emulator in self.started):
+            raise ValueError(f"an emulator named {name!r} was already started in this test: give another name")
         args = list(args)
         if isinstance(tls, CertSet):
             args += ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)]
@@ -141,7 +150,9 @@ class Emulators:
 
     def source(self, *args: str, name: str = "source", **kwargs) -> WAProcess:
         """A registered client with SOURCE_PHONE, SOURCE_APPLICATION and SOURCE_ABOUT."""
-        emulator = self.start(name, "--state", "registered", "--cc", SOURCE_CC, "--phone", SOURCE_PHONE, *args, **kwargs)
+        emulator = self.start(
+            name, "--state", "registered", "--cc", SOURCE_CC, "--phone", SOURCE_PHONE, *args, **kwargs
+        )
         token = emulator.admin_token()
         for path, body in (("application", SOURCE_APPLICATION), ("profile/about", {"text": SOURCE_ABOUT})):
             status, answer = emulator.api("PATCH", f"/v1/settings/{path}", body, token=token)
@@ -245,7 +256,7 @@ def source_backup(tmp_path_factory) -> SourceBackup:
 def backup_file(tmp_path, source_backup) -> Path:
     """A copy of the session's source backup (and its manifest) in this test's tmp_path."""
     copy = tmp_path / "backups" / source_backup.file.name
-    copy.parent.mkdir(mode=0o700)
+    copy.parent.mkdir(mode=0o700, exist_ok=True)
     shutil.copy2(source_backup.file, copy)
     shutil.copy2(source_backup.manifest, f"{copy}.manifest.json")
     return copy

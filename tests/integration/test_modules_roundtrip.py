@@ -5,8 +5,6 @@ The client shuts down after an import; the test restarts the process (``wait_exi
 ``restart``), as the Docker tier restarts the containers.
 """
 
-import pytest
-
 BACKUP_PASSWORD = "R0und-Trip-Backup!"
 
 
@@ -36,15 +34,7 @@ def verify(play, source, target, shards=1):
     assert restored_state["generation"] == 2
 
 
-@pytest.mark.parametrize(
-    ("tls", "shards"),
-    [(False, 1), (True, 1), (False, 2)],
-    ids=["http", "tls-private-ca", "http-two-shards"],
-)
-def test_backup_restore_restart_verify(emulators, private_ca, play, tmp_path, tls, shards):
-    certs = private_ca if tls else None
-    source = emulators.source("--shards", str(shards), tls=certs)
-    target = emulators.target("--coreapps", str(shards), tls=certs)
+def backup_restore_restart_verify(play, tmp_path, source, target, shards=1):
     assert target.state()["settings"] != source.state()["settings"]
     dest = tmp_path / "source.backup"
 
@@ -68,6 +58,20 @@ def test_backup_restore_restart_verify(emulators, private_ca, play, tmp_path, tl
 
     restart_after_restore(target)
     verify(play, source, target, shards)
+
+
+def test_backup_restore_restart_verify(play, tmp_path, source, target):
+    backup_restore_restart_verify(play, tmp_path, source, target)
+
+
+def test_backup_restore_restart_verify_over_tls_with_a_private_ca(play, tmp_path, tls_source, tls_target):
+    assert tls_source.url.startswith("https://") and tls_target.url.startswith("https://")
+    backup_restore_restart_verify(play, tmp_path, tls_source, tls_target)
+
+
+def test_backup_restore_restart_verify_two_shards(play, tmp_path, emulators):
+    source, target = emulators.source("--shards", "2"), emulators.target("--coreapps", "2")
+    backup_restore_restart_verify(play, tmp_path, source, target, shards=2)
 
 
 def test_restore_unconfirmed_when_the_client_exits_before_answering(emulators, play, backup_file, source_backup):

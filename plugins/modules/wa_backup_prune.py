@@ -1,0 +1,257 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) wabiz.migration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: wa_backup_prune
+short_description: Apply a retention policy to a directory of backups, never losing the newest good one
+version_added: 1.0.0
+description:
+  - Verifies every backup in O(path) made by M(wabiz.migration.wa_backup) (its manifest is readable and valid, the
+    file's size and sha256 match it) and deletes the ones the policy does not keep, each data file together with
+    its manifest.
+  - A backup is kept when any rule keeps it. It is one of the O(keep_last) newest good backups; or it is younger
+    than O(keep_days) days (one exactly O(keep_days) days old is not younger); or it is the newest good backup,
+    which is B(never) deleted, even with O(keep_last=0); or it is dated in the future (clock skew), so that its
+    age is unknown; or it is damaged but newer than the newest good backup (it may still be being written).
+  - When no backup in O(path) is good, nothing is deleted and a warning says so.
+  - A backup's time is the C(created_at) of its manifest (it survives copies), else the file's modification
+    time. Backups with the same time are ordered by name.
+  - Only regular files whose name matches O(pattern) are considered; manifests, hidden files (a write in
+    progress), directories and symbolic links are left alone.
+  - The module works on the files only and contacts no client.
+author:
+  - wabiz.migration maintainers (@wabiz)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - A dry run. Every backup is verified and the lists are returned, RV(deleted) naming those that would go;
+        nothing is deleted. It is also the way to find the newest good backup (RV(newest_good)) or to verify one
+        file (O(pattern) set to its name) without changing anything.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  path:
+    description:
+      - The directory that holds the backups, for example one environment's directory of C(playbooks/backup.yml).
+    type: path
+    required: true
+  keep_last:
+    description:
+      - Keep this many of the newest good backups (damaged ones are not counted).
+      - V(0) keeps none by count; the newest good backup is kept all the same.
+      - At least one of O(keep_last) and O(keep_days) is required.
+    type: int
+  keep_days:
+    description:
+      - Keep the backups younger than this many days (fractions allowed, V(0.5) is twelve hours).
+      - At least one of O(keep_last) and O(keep_days) is required.
+    type: float
+  pattern:
+    description:
+      - Shell pattern (C(fnmatch), case-sensitive) of the backup files' names, matched against the name only.
+    type: str
+    default: "*.wabk"
+notes:
+  - Schedule it right after M(wabiz.migration.wa_backup), as C(playbooks/backup.yml) does, so that a failed backup
+    never makes room by deleting good ones.
+seealso:
+  - module: wabiz.migration.wa_backup
+  - module: wabiz.migration.wa_restore
+"""
+
+EXAMPLES = r"""
+- name: Keep the last 7 backups, and every backup of the last 30 days
+  wabiz.migration.wa_backup_prune:
+    path: /srv/wa-backups/prod
+    keep_last: 7
+    keep_days: 30
+
+- name: Dry run, listing what would go
+  wabiz.migration.wa_backup_prune:
+    path: /srv/wa-backups/prod
+    keep_last: 3
+  check_mode: true
+  register: wa_prune_plan
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "Would delete: {{ wa_prune_plan.deleted | map(attribute='path') | join(', ') or 'nothing' }}"
+
+- name: Find the newest good backup, changing nothing
+  wabiz.migration.wa_backup_prune:
+    path: /srv/wa-backups/prod
+    keep_last: 1
+  check_mode: true
+  register: wa_backups
+
+- name: Restore it
+  wabiz.migration.wa_restore:
+    api_url: https://wa-new.example.com:443
+    password: "{{ wa_admin_password }}"
+    backup_password: "{{ wa_backup_password }}"
+    src: "{{ wa_backups.newest_good }}"
+  when: wa_backups.newest_good is not none
+"""
+
+RETURN = r"""
+newest_good:
+  description: Path of the newest good backup, or V(null) when none is good.
+  returned: always
+  type: str
+  sample: /srv/wa-backups/prod/prod-20250131T020000Z.wabk
+kept:
+  description: The backups kept, newest first.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: Path of the backup file.
+      type: str
+      returned: always
+    manifest_path:
+      description: Path of its manifest.
+      type: str
+      returned: always
+    created_at:
+      description: The backup's time (UTC, ISO 8601) as used by the policy.
+      type: str
+      returned: always
+      sample: "2025-01-31T02:00:00Z"
+    age_days:
+      description: Its age in days when the module ran (negative when dated in the future).
+      type: float
+      returned: always
+      sample: 3.25
+    good:
+      description: Whether the file matched a valid manifest.
+      type: bool
+      returned: always
+    problem:
+      description: Why the backup is not good, or V(null).
+      type: str
+      returned: always
+    manifest:
+      description: The manifest (see M(wabiz.migration.wa_backup)) of a good backup, or V(null).
+      type: dict
+      returned: always
+    reason:
+      description: Which rule kept or deleted it.
+      type: str
+      returned: always
+      sample: one of the last 7 good backups
+deleted:
+  description:
+    - The backups deleted (in check mode, those that would be), newest first, each with the same fields as an
+      element of RV(kept).
+  returned: always
+  type: list
+  elements: dict
+"""
+
+import os  # noqa: E402
+import time  # noqa: E402
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_backup_file import manifest_path_for  # noqa: E402
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_retention import (  # noqa: E402
+    DAY,
+    check_policy,
+    delete,
+    iso_utc,
+    plan,
+    scan,
+)
+
+
+def describe(decision, now):
+    backup = decision.backup
+    return dict(
+        path=backup.path,
+        manifest_path=manifest_path_for(backup.path),
+        created_at=iso_utc(backup.timestamp),
+        age_days=round((now - backup.timestamp) / DAY, 3),
+        good=backup.good,
+        problem=backup.problem,
+        manifest=backup.manifest,
+        reason=decision.reason,
+    )
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            keep_last=dict(type="int"),
+            keep_days=dict(type="float"),
+            pattern=dict(type="str", default="*.wabk"),
+        ),
+        required_one_of=[["keep_last", "keep_days"]],
+        supports_check_mode=True,
+    )
+    params = module.params
+    directory = os.path.abspath(params["path"])
+    try:
+        check_policy(params["keep_last"], params["keep_days"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    if not params["pattern"] or "/" in params["pattern"]:
+        module.fail_json(msg="pattern must be a file name pattern without '/' (got %r)." % params["pattern"])
+    if not os.path.isdir(directory):
+        module.fail_json(msg="The backup directory %s does not exist (or is not a directory): check path." % directory)
+
+    now = time.time()
+    try:
+        decided = plan(scan(directory, params["pattern"]), now, params["keep_last"], params["keep_days"])
+    except OSError as exc:
+        module.fail_json(msg="Cannot read the backups in %s: %s." % (directory, exc.strerror or exc))
+
+    kept = [describe(d, now) for d in decided.decisions if d.keep]
+    doomed = [d for d in decided.decisions if not d.keep]
+    damaged = [d.backup for d in decided.decisions if not d.backup.good]
+    if decided.newest_good is None and decided.decisions:
+        module.warn("No backup in %s is good, so nothing was deleted: check them." % directory)
+    if damaged:
+        module.warn(
+            "%d backup(s) in %s failed verification: %s"
+            % (len(damaged), directory, "; ".join(b.problem for b in damaged))
+        )
+
+    deleted = []
+    for decision in doomed:
+        if not module.check_mode:
+            try:
+                delete(decision.backup)
+            except OSError as exc:
+                module.fail_json(
+                    msg="Cannot delete %s: %s. Deleted before it: %d."
+                    % (decision.backup.path, exc.strerror or exc, len(deleted)),
+                    kept=kept,
+                    deleted=deleted,
+                    newest_good=decided.newest_good.path,
+                )
+        deleted.append(describe(decision, now))
+
+    module.exit_json(
+        changed=bool(deleted),
+        kept=kept,
+        deleted=deleted,
+        newest_good=decided.newest_good.path if decided.newest_good else None,
+    )
+
+
+if __name__ == "__main__":
+    main()
