@@ -3,13 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The action plugin of the API modules: runs the module, with its secrets hidden from ANSIBLE_DEBUG.
+"""The action plugin of the API modules: ansible.builtin.normal, with the secrets hidden from ANSIBLE_DEBUG.
 
-With ANSIBLE_DEBUG on, ansible-core prints the arguments of every module it runs, ``no_log``
-options included (``done with _execute_module (NAME, {ARGS})``): ``no_log`` does not cover
-debugging output. Here the secret options are passed as strings whose ``repr`` is
-``'********'``: the module receives exactly the same values (JSON encodes the string itself),
-only that line is masked. Everything else is what ansible.builtin.normal does.
+See wa_hidden_args for why: the module receives exactly the same arguments.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,26 +15,7 @@ __metaclass__ = type
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
-# The options of the API modules that hold secrets (no_log in their argument specs).
-SECRET_OPTIONS = ("password", "token", "backup_password", "data")
-
-
-class HiddenStr(str):
-    """A str that shows as ``'********'`` in reprs (so in the repr of a dict of arguments)."""
-
-    __slots__ = ()
-
-    def __repr__(self):
-        return "'********'"
-
-
-def hide_secrets(args):
-    """A copy of the module arguments with every secret option's value a HiddenStr."""
-    hidden = dict(args)
-    for key in SECRET_OPTIONS:
-        if isinstance(hidden.get(key), str):
-            hidden[key] = HiddenStr(hidden[key])
-    return hidden
+from ansible_collections.wabiz.migration.plugins.plugin_utils.wa_hidden_args import hide_secrets
 
 
 class ActionModule(ActionBase):

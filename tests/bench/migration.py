@@ -201,10 +201,12 @@ def measure(pairs: Pairs, contender: Contender, round_no: int, work: Path) -> Ou
     return Outcome(contender.name, round_no, run.wall, run.cpu, connected - restored, timing)
 
 
-def run_rounds(work: Path, rounds: int, candidate: Path | None = None, say=print) -> list[Outcome]:
+def run_rounds(
+    work: Path, rounds: int, candidate: Path | None = None, target_start_delay: float = 0, say=print
+) -> list[Outcome]:
     outcomes = []
     todo = contenders(candidate)
-    with Pairs(work) as pairs:
+    with Pairs(work, target_start_delay) as pairs:
         for round_no in range(rounds):
             shift = round_no % len(todo)
             for contender in todo[shift:] + todo[:shift]:

@@ -74,11 +74,11 @@ def _port_free(port: int) -> bool:
 class Pairs:
     """Makes pairs under ``work_dir``; use as a context manager so that everything is removed."""
 
-    def __init__(self, work_dir: Path, padding_bytes: int = 0):
+    def __init__(self, work_dir: Path, target_start_delay: float = 0):
         self.docker = docker.from_env(version="auto", timeout=120)
         self.work_dir = Path(work_dir)
         self.run_id = uuid.uuid4().hex[:6]
-        self.padding_bytes = padding_bytes
+        self.target_start_delay = target_start_delay
         self.admin_password = DEFAULT_ADMIN_PASSWORD
         self.tls_dir = self.work_dir / "tls"
         make_certs(self.tls_dir, ["localhost"], ["127.0.0.1"])
@@ -107,8 +107,9 @@ class Pairs:
         command = ["serve", "--host", "0.0.0.0", "--port", "443", "--data-dir", "/data"]
         command += ["--tls-cert", "/tls/server.pem", "--tls-key", "/tls/server.key"]
         command += ["--state", state, "--phone", PHONES[state], "--admin-password", self.admin_password]
-        if self.padding_bytes:
-            command += ["--backup-padding-bytes", str(self.padding_bytes)]
+        if state == "unregistered" and self.target_start_delay:
+            # A client that takes a while to come up (answers 503 "not ready" meanwhile), as real ones do.
+            command += ["--start-delay", str(self.target_start_delay)]
         container = self.docker.containers.run(
             IMAGE,
             command=command,

@@ -29,8 +29,8 @@ def _profile_median(outcomes, name, attribute):
     return median(values) if values else None
 
 
-def _fmt(value, digits=2, suffix=""):
-    return "-" if value is None else f"{value:.{digits}f}{suffix}"
+def _fmt(value, digits=2):
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def _verdict(ok: bool) -> str:
@@ -113,7 +113,7 @@ def task_table(outcomes, name="migrate.yml", top=10) -> str:
         "| Task | Seconds |",
         "|---|---:|",
     ]
-    lines += [f"| {task} | {median(values):.2f} |" for task, values in ranked[:top]]
+    lines += [f"| {task.replace('|', '/')} | {median(values):.2f} |" for task, values in ranked[:top]]
     return "\n".join(lines)
 
 

@@ -3,7 +3,7 @@ playbook, fleet backups, and the memory of a 64 MiB backup; the tables go into
 docs/benchmark.md. Not part of the test suite.
 
     scripts/bench.sh [--rounds N] [--only migration,fleet,large] [--fleet-sizes 1,10,50]
-                     [--forks 1,25] [--candidate COLLECTIONS_DIR] [--no-doc] [--keep]
+                     [--forks 1,25] [--candidate COLLECTIONS_DIR] [--start-delay S] [--no-doc] [--keep]
 """
 
 from __future__ import annotations
@@ -33,17 +33,23 @@ def _numbers(text: str) -> list[int]:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="scripts/bench.sh", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="scripts/bench.sh", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--rounds", type=int, default=3, help="alternating migration rounds (default 3)")
     parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run (default: all)")
-    parser.add_argument("--fleet-sizes", type=_numbers, default=[1, 10, 50])
-    parser.add_argument("--forks", type=_numbers, default=[1, 25])
+    parser.add_argument("--fleet-sizes", type=_numbers, default=[1, 10, 50], help="fleet sizes (default 1,10,50)")
+    parser.add_argument("--forks", type=_numbers, default=[1, 25], help="fork counts for each size (default 1,25)")
     parser.add_argument(
         "--candidate",
         type=Path,
         help="a collections directory holding another copy of wabiz.migration (ansible_collections/wabiz/"
         "migration) with a proposed change: its migrate.yml runs in the same rounds, its backup.yml after the "
         "checkout's at the largest size, its modules on the 64 MiB backup",
+    )
+    parser.add_argument(
+        "--start-delay",
+        type=float,
+        default=0,
+        help="migration: seconds each target answers 503 'not ready' after every start (a slow client; default 0)",
     )
     parser.add_argument("--no-doc", action="store_true", help=f"do not write the tables into {DOC.relative_to(ROOT)}")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, inventories)")
@@ -72,12 +78,13 @@ def main(argv=None) -> int:
     verdicts = []
     try:
         if "migration" in args.only:
-            print(f"== Migration: {args.rounds} alternating round(s) ({machine()})")
-            outcomes = run_rounds(work / "migration", args.rounds, args.candidate)
+            delay = f", targets start in {args.start_delay:g} s" if args.start_delay else ""
+            print(f"== Migration: {args.rounds} alternating round(s){delay} ({machine()})")
+            outcomes = run_rounds(work / "migration", args.rounds, args.candidate, args.start_delay)
             verdicts += doc.migration_targets(outcomes)
             sections["migration"] = "\n\n".join(
                 [
-                    f"Run: {machine()}.",
+                    f"Run: {machine()}{delay}.",
                     doc.migration_table(outcomes),
                     doc.targets_lines(doc.migration_targets(outcomes)),
                     doc.task_table(outcomes),

@@ -51,7 +51,7 @@ def profile(callback_output: Path, started: float, ended: float) -> Profile:
         if all(r.get("skipped") for r in results):
             out.skipped_tasks += 1
             out.skipped_seconds += seconds
-        elif all(str(r.get("action")).split(".")[-1] in CONTROLLER_ACTIONS for r in results):
+        elif all(str(r.get("action")).rsplit(".", maxsplit=1)[-1] in CONTROLLER_ACTIONS for r in results):
             out.controller_tasks += 1
             out.controller_seconds += seconds
         else:

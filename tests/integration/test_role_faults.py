@@ -23,7 +23,7 @@ from wa_emulator.launcher import EmulatorProcess
 pytestmark = pytest.mark.docker
 
 PORTS = 20000  # this module's host ports: 20000-20019 on 127.0.0.1
-TARGETS = ["transient", "after_commit", "before_commit", "no_start", "token", "spare"]
+TARGETS = ["transient", "after_commit", "before_commit", "no_start", "token", "stop_source", "spare"]
 BACKUP = ("POST", "/v1/settings/backup")
 RESTORE = ("POST", "/v1/settings/restore")
 # Short waits: the emulated clients answer at once.
@@ -224,6 +224,23 @@ def test_target_that_will_not_start_after_the_import_is_reported_with_the_next_s
     assert again.rc == 0, again.output
     assert again.report()["result"] == "unchanged"
     assert len(envs.restores("no_start")) == 1
+
+
+def test_source_that_cannot_be_stopped_after_the_migration_is_reported_as_the_only_step_left(envs):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"tcp://127.0.0.1:{sock.getsockname()[1]}"
+
+    run = envs.migration("stop_source", migrate_source_after="stop", migrate_source_docker_host=closed, **FAST)
+
+    assert run.rc != 0
+    report = run.report()
+    assert report["failed_task"] == "Source | Stop the source's containers now that the target holds the number"
+    assert closed in report["error"]
+    assert report["next_step"].startswith("The target holds the source's number and is connected: the import is done")
+    assert report["next_step"] in run.failure()
+    assert report["target"]["phone_number"] == report["source"]["phone_number"]
+    assert envs.status("source") == "running"
 
 
 @pytest.fixture(scope="module")

@@ -435,8 +435,12 @@ def run_module(module, args, check_mode=False, no_log=False):
     import contextlib
     import io
 
+    from ansible.module_utils.common import warnings as module_warnings
     from ansible.module_utils.testing import patch_module_args
 
+    # A module process starts with no warnings; in one test process they would pile up.
+    module_warnings._global_warnings.clear()
+    module_warnings._global_deprecations.clear()
     args = dict(args)
     if check_mode:
         args["_ansible_check_mode"] = True
