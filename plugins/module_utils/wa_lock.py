@@ -103,10 +103,12 @@ def _is_ansible(pid):
 
 
 def run_pid():
-    """The PID of the ansible run this module belongs to: its topmost ``ansible*`` ancestor.
+    """The PID of the ansible run this module belongs to: the top of the first ``ansible*`` chain above it.
 
-    A module is a short-lived child of a worker of ansible-playbook; the run lives as long as the
-    topmost ``ansible*`` process above it. None without /proc (then only the age makes a lock stale).
+    A module is a short-lived child of a worker of ansible-playbook, itself a child of the run's main
+    process; the run lives as long as that chain's topmost process. Above it (a shell, a scheduler,
+    ansible-test, a long-lived ansible-rulebook) the walk stops: those outlive the run.
+    None without /proc (then only the age makes a lock stale).
     """
     found = None
     pid = os.getpid()
@@ -115,6 +117,8 @@ def run_pid():
         seen.add(pid)
         if _is_ansible(pid):
             found = pid
+        elif found is not None:
+            break
         pid = _ppid(pid)
     return found
 

@@ -28,5 +28,5 @@ def test_secrets_print_masked_but_keep_their_value():
 def test_other_values_and_the_task_args_are_left_alone():
     args = dict(ARGS, token=None)
     hidden = hide_secrets(args)
-    assert hidden["token"] is None and type(hidden["api_url"]) is str
-    assert args == dict(ARGS, token=None) and type(args["password"]) is str
+    assert hidden["token"] is None and hidden["api_url"].__class__ is str
+    assert args == dict(ARGS, token=None) and args["password"].__class__ is str
