@@ -11,12 +11,11 @@ counted in full, an upper bound), sampled every 0.2 s, and the largest single pr
 from __future__ import annotations
 
 import contextlib
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from migration import BACKUP_PASSWORD, write_private
+from migration import environments_inventory
 from playbook_runner import ROOT
 from runner import ansible_playbook
 
@@ -57,21 +56,7 @@ def fleet(work: Path, size: int):
 
 def inventory(emulators: list, ca_path: Path, path: Path) -> Path:
     hosts = {f"env-{i:03d}": {"wa_api_url": emu.url} for i, emu in enumerate(emulators)}
-    return write_private(
-        path,
-        {
-            "all": {
-                "vars": {
-                    "ansible_connection": "local",
-                    "ansible_python_interpreter": sys.executable,
-                    "wa_backup_password": BACKUP_PASSWORD,
-                    "wa_api_password": emulators[0].admin_password,
-                    "wa_api_ca_path": str(ca_path),
-                },
-                "children": {"wa_environments": {"hosts": hosts}},
-            }
-        },
-    )
+    return environments_inventory(path, emulators[0].admin_password, ca_path, {"wa_environments": {"hosts": hosts}})
 
 
 def run_fleet(

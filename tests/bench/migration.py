@@ -55,8 +55,9 @@ def write_private(path: Path, payload: dict) -> Path:
     return path
 
 
-def inventory(pair: Pair, path: Path) -> Path:
-    """The environments as users describe them (see playbooks/inventory/example)."""
+def environments_inventory(path: Path, admin_password: str, ca_path: Path, groups: dict) -> Path:
+    """The environments as users describe them (see playbooks/inventory/example): ``groups`` holds
+    wa_environments (and wa_migrations); the secrets every environment shares; owner-only file."""
     return write_private(
         path,
         {
@@ -65,19 +66,29 @@ def inventory(pair: Pair, path: Path) -> Path:
                     "ansible_connection": "local",
                     "ansible_python_interpreter": sys.executable,
                     "wa_backup_password": BACKUP_PASSWORD,
-                    "wa_api_password": pair.admin_password,
-                    "wa_api_ca_path": str(pair.ca_path),
+                    "wa_api_password": admin_password,
+                    "wa_api_ca_path": str(ca_path),
                 },
-                "children": {
-                    "wa_environments": {
-                        "hosts": {
-                            "source": {"wa_api_url": pair.source.url},
-                            "target": {"wa_api_url": pair.target.url, "wa_containers": [pair.target.name]},
-                        }
-                    },
-                    "wa_migrations": {"hosts": {"target": {"wa_migrate_from": "source"}}},
-                },
+                "children": groups,
             }
+        },
+    )
+
+
+def inventory(pair: Pair, path: Path) -> Path:
+    """A migration of the pair's source to its target."""
+    return environments_inventory(
+        path,
+        pair.admin_password,
+        pair.ca_path,
+        {
+            "wa_environments": {
+                "hosts": {
+                    "source": {"wa_api_url": pair.source.url},
+                    "target": {"wa_api_url": pair.target.url, "wa_containers": [pair.target.name]},
+                }
+            },
+            "wa_migrations": {"hosts": {"target": {"wa_migrate_from": "source"}}},
         },
     )
 
