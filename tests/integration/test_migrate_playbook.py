@@ -13,9 +13,13 @@ PORTS = 23000  # this module's host ports: 23000-23099 on 127.0.0.1
 
 
 def reports(envs):
-    return {
-        json.loads(p.read_text())["environment"]: json.loads(p.read_text()) for p in envs.report_dir.rglob("*.json")
-    }
+    """Every JSON report the runs of this test wrote, oldest first."""
+    return [json.loads(p.read_text()) for p in sorted(envs.report_dir.rglob("*.json"), key=lambda p: p.stat().st_mtime)]
+
+
+def only_report(envs, host):
+    (report,) = [r for r in reports(envs) if r["environment"] == host]
+    return report
 
 
 def verified(run, host):
@@ -39,7 +43,10 @@ def test_two_pairs_in_one_run_with_forks(environments):
 
     assert verified(run, "tgt_a")["phone_number"] == "15550000001"
     assert verified(run, "tgt_b")["phone_number"] == "15550000002"
-    assert {name: r["result"] for name, r in reports(envs).items()} == {"tgt_a": "migrated", "tgt_b": "migrated"}
+    assert sorted((r["environment"], r["result"]) for r in reports(envs)) == [
+        ("tgt_a", "migrated"),
+        ("tgt_b", "migrated"),
+    ]
     plan = {host: run.result("Preflight | Show the plan", host)["msg"] for host in ("tgt_a", "tgt_b")}
     assert "API versions match." in plan["tgt_a"]
     assert "WARNING: API versions differ (v2.45.1 -> v2.47.1)." in plan["tgt_b"]
@@ -96,7 +103,7 @@ def test_restart_strategies(environments, strategy, target, settings):
     run = envs.migrate()
     assert run.rc == 0, run.output
     assert verified(run, "target")["connected"]
-    assert reports(envs)["target"]["restart_strategy"] == strategy
+    assert only_report(envs, "target")["restart_strategy"] == strategy
     lifecycle = [(e["event"], e.get("reason")) for e in envs.emulator("target", "lifecycle")]
     assert lifecycle[:3] == [("start", None), ("exit", "restore"), ("start", None)]
 
@@ -123,4 +130,5 @@ def test_registered_target_is_overwritten_only_on_request_after_a_safety_backup(
     assert len(safety) == 1
     manifest = json.loads(safety[0].with_name(safety[0].name + ".manifest.json").read_text())
     assert manifest["phone_number"] == "15550000099"
-    assert reports(envs)["target"]["backup"]["safety_copy_of_target"] == str(safety[0])
+    assert [r["result"] for r in reports(envs)] == ["failed", "migrated"]
+    assert reports(envs)[-1]["backup"]["safety_copy_of_target"] == str(safety[0])

@@ -226,20 +226,24 @@ def test_target_that_will_not_start_after_the_import_is_reported_with_the_next_s
     assert len(envs.restores("no_start")) == 1
 
 
-def test_source_that_cannot_be_stopped_after_the_migration_is_reported_as_the_only_step_left(envs):
+def test_source_that_could_not_be_stopped_afterwards_is_refused_before_anything_is_sent(envs):
+    # migrate_source_after: stop needs the source's Docker engine: the preflight checks it, so a
+    # migration that could not end by stopping the source does not start.
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed = f"tcp://127.0.0.1:{sock.getsockname()[1]}"
+    sent_before = len(envs.requests("stop_source"))
 
     run = envs.migration("stop_source", migrate_source_after="stop", migrate_source_docker_host=closed, **FAST)
 
     assert run.rc != 0
     report = run.report()
-    assert report["failed_task"] == "Source | Stop the source's containers now that the target holds the number"
+    assert report["failed_task"] == "Preflight | Check that the source's containers are there to be stopped afterwards"
     assert closed in report["error"]
-    assert report["next_step"].startswith("The target holds the source's number and is connected: the import is done")
+    assert report["next_step"].startswith("Nothing was imported")
     assert report["next_step"] in run.failure()
-    assert report["target"]["phone_number"] == report["source"]["phone_number"]
+    assert report["restore_status"] is None
+    assert RESTORE not in {(r["method"], r["path"]) for r in envs.requests("stop_source")[sent_before:]}
     assert envs.status("source") == "running"
 
 

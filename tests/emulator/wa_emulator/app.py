@@ -59,7 +59,7 @@ class App:
         self.exit_reason = reason
         self.exit_event.set()
 
-    def exit_soon(self, delay: float = 0.3) -> None:
+    def exit_soon(self, delay: float = 0.05) -> None:
         """After a restore: stop answering, then exit 0 a fraction of a second later."""
         self.exiting = True
         timer = threading.Timer(delay, self.request_exit, args=(0, "restore"))

@@ -258,9 +258,9 @@ def serve(config: Config) -> int:
         flush=True,
     )
     lifecycle.record(app.data_dir, "start", generation=snap["generation"], registered=snap["registered"])
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    while not app.exit_event.wait(0.2):
+    while not app.exit_event.wait(0.05):
         pass
     httpd.shutdown()
     httpd.server_close()
