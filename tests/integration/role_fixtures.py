@@ -340,6 +340,17 @@ def running_environments(workdir: Path, prefix: str, port_base: int, hosts: dict
         assert outcome.rc == 0, f"could not remove the environments:\n{outcome.output}"
 
 
+@contextlib.contextmanager
+def source_and_targets(tmp_path_factory, name: str, port_base: int, targets: list[str]):
+    """One registered ``source`` and unregistered ``targets``, each migrating from it: the environments
+    a test module shares (a fresh target per test), always removed."""
+    hosts = {"source": {"state": "registered"}, **{target: {} for target in targets}}
+    migrations = {target: {"wa_migrate_from": "source"} for target in targets}
+    prefix = f"wa-t4-{name}-{secrets.token_hex(2)}"
+    with running_environments(tmp_path_factory.mktemp(name), prefix, port_base, hosts, migrations) as made:
+        yield made
+
+
 @pytest.fixture
 def environments(tmp_path):
     """environments(prefix, port_base, hosts, migrations=None) -> Environments, removed after the test.

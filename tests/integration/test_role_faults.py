@@ -16,7 +16,7 @@ from datetime import datetime
 
 import pytest
 import yaml
-from role_fixtures import docker_client, running_environments
+from role_fixtures import docker_client, running_environments, source_and_targets
 
 from wa_emulator.launcher import EmulatorProcess
 
@@ -32,10 +32,7 @@ FAST = {"migrate_ready_timeout": 30, "migrate_connected_timeout": 60, "migrate_a
 
 @pytest.fixture(scope="module")
 def envs(tmp_path_factory):
-    hosts = {"source": {"state": "registered"}, **{name: {} for name in TARGETS}}
-    migrations = {name: {"wa_migrate_from": "source"} for name in TARGETS}
-    prefix = f"wa-t4-faults-{secrets.token_hex(2)}"
-    with running_environments(tmp_path_factory.mktemp("faults"), prefix, PORTS, hosts, migrations) as made:
+    with source_and_targets(tmp_path_factory, "faults", PORTS, TARGETS) as made:
         yield made
 
 

@@ -8,12 +8,11 @@ holds the lock to prove that the lock it leaves behind does not block the next r
 
 import json
 import os
-import secrets
 import signal
 import time
 
 import pytest
-from role_fixtures import running_environments
+from role_fixtures import source_and_targets
 
 pytestmark = pytest.mark.docker
 
@@ -24,11 +23,7 @@ BACKUP = ("POST", "/v1/settings/backup")
 
 @pytest.fixture(scope="module")
 def envs(tmp_path_factory):
-    targets = ["contested", "orphaned"]
-    hosts = {"source": {"state": "registered"}, **{name: {} for name in targets}}
-    migrations = {name: {"wa_migrate_from": "source"} for name in targets}
-    prefix = f"wa-t4-lock-{secrets.token_hex(2)}"
-    with running_environments(tmp_path_factory.mktemp("lock"), prefix, PORTS, hosts, migrations) as made:
+    with source_and_targets(tmp_path_factory, "lock", PORTS, ["contested", "orphaned"]) as made:
         yield made
 
 

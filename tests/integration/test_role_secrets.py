@@ -11,11 +11,10 @@ certificates are verified by default; turning that off works, with a warning.
 import hashlib
 import os
 import re
-import secrets
 import stat
 
 import pytest
-from role_fixtures import running_environments
+from role_fixtures import source_and_targets
 
 pytestmark = pytest.mark.docker
 
@@ -27,11 +26,7 @@ JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.")
 
 @pytest.fixture(scope="module")
 def envs(tmp_path_factory):
-    targets = ["quiet", "debug", "untouched"]
-    hosts = {"source": {"state": "registered"}, **{name: {} for name in targets}}
-    migrations = {name: {"wa_migrate_from": "source"} for name in targets}
-    prefix = f"wa-t4-secrets-{secrets.token_hex(2)}"
-    with running_environments(tmp_path_factory.mktemp("secrets"), prefix, PORTS, hosts, migrations) as made:
+    with source_and_targets(tmp_path_factory, "secrets", PORTS, ["quiet", "debug", "untouched"]) as made:
         yield made
 
 
