@@ -16,12 +16,17 @@ Writing is atomic and never clobbers an existing file unless forced: a temporary
 created 0600 in the same directory, written and fsynced, then published with ``os.link``
 (which fails if the name exists) and unlinked, or with ``os.replace`` when forced. The data is
 never printed: messages name files, sizes and checksums only.
+
+The data is never held whole: ``BackupWriter`` takes it piece by piece as the API's answer
+arrives, and ``verify_backup`` checks a file in one pass and gives a ``BackupText``, which streams
+the data into the restore request (see wa_json_stream).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import codecs
 import errno
 import hashlib
 import json
@@ -29,6 +34,8 @@ import os
 import re
 import tempfile
 import time
+
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_json_stream import CHUNK_SIZE, escape_json_text
 
 MANIFEST_FORMAT = 1
 MANIFEST_SUFFIX = ".manifest.json"
@@ -85,20 +92,6 @@ def _fsync_dir(directory):
         os.close(fd)
 
 
-def _write_temp(directory, name, payload):
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % name, suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
-    return tmp
-
-
 def _unlink_quietly(path):
     try:
         os.unlink(path)
@@ -126,35 +119,100 @@ def _publish(tmp, path, force):
     os.unlink(tmp)
 
 
+class _TempFile(object):
+    """A 0600 temporary file beside ``path`` (``handle``), published as ``path`` atomically, or removed."""
+
+    def __init__(self, path):
+        self.path = path
+        self.directory = os.path.dirname(os.path.abspath(path))
+        fd, self.name = tempfile.mkstemp(dir=self.directory, prefix=".%s." % os.path.basename(path), suffix=".tmp")
+        try:
+            os.fchmod(fd, 0o600)
+            self.handle = os.fdopen(fd, "wb")
+        except BaseException:
+            os.close(fd)
+            _unlink_quietly(self.name)
+            raise
+        self.published = False
+
+    def publish(self, force=False):
+        """Fsync the data, then give it its name (never clobbering one that exists, unless ``force``)."""
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        self.handle.close()
+        try:
+            _publish(self.name, self.path, force)
+        except FileExistsError:
+            raise BackupFileError(
+                "%s already exists: set force: true to overwrite it, or choose another path." % self.path
+            ) from None
+        self.published = True
+        _fsync_dir(self.directory)
+
+    def discard(self):
+        """Remove the temporary file, unless it was published."""
+        if not self.handle.closed:
+            self.handle.close()
+        if not self.published:
+            _unlink_quietly(self.name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.discard()
+
+
 def atomic_write(path, payload, force=False):
     """Write ``payload`` (bytes) to ``path`` atomically, mode 0600."""
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = _write_temp(directory, os.path.basename(path), payload)
-    try:
-        _publish(tmp, path, force)
-    except FileExistsError:
-        _unlink_quietly(tmp)
+    with _TempFile(path) as temp:
+        temp.handle.write(payload)
+        temp.publish(force)
+
+
+def _missing_directories(directory):
+    """The directories to create, outermost first, for ``directory`` to exist; BackupFileError when it cannot."""
+    missing = []
+    path = directory
+    while not os.path.isdir(path):
+        if os.path.lexists(path):
+            raise BackupFileError(
+                "The directory %s of dest cannot be created: %s is not a directory." % (directory, path)
+            )
+        missing.append(path)
+        path = os.path.dirname(path)
+    if missing and not os.access(path, os.W_OK | os.X_OK):
         raise BackupFileError(
-            "%s already exists: set force: true to overwrite it, or choose another path." % path
-        ) from None
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
-    _fsync_dir(directory)
+            "The directory %s of dest cannot be created: %s is not writable by this user." % (directory, path)
+        )
+    missing.reverse()
+    return missing
+
+
+def _make_directories(paths):
+    for path in paths:
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            if os.path.isdir(path):
+                continue  # made meanwhile by someone else: theirs, left as it is
+            raise BackupFileError("Cannot create the directory %s: something else has this name." % path) from None
+        except OSError as exc:
+            raise BackupFileError("Cannot create the directory %s: %s." % (path, exc.strerror or exc)) from None
+        os.chmod(path, 0o700)  # mkdir's mode is cut by the umask
 
 
 def check_destination(dest, force=False):
-    """Fail early (before any API call) when ``dest`` cannot be written as asked."""
+    """Fail early (before any API call) when ``dest`` cannot be written as asked.
+
+    A missing directory is fine when it can be created (BackupWriter creates it).
+    """
     if not dest:
         raise BackupFileError("dest is empty: give the path of the backup file to write.")
     directory = os.path.dirname(os.path.abspath(dest))
-    if not os.path.isdir(directory):
-        raise BackupFileError(
-            "The directory %s of dest does not exist: create it first (mode 0700 is a good choice)." % directory
-        )
     if os.path.isdir(dest):
         raise BackupFileError("dest %s is a directory: give the path of a file." % dest)
-    if not os.access(directory, os.W_OK | os.X_OK):
+    if not _missing_directories(directory) and not os.access(directory, os.W_OK | os.X_OK):
         raise BackupFileError("The directory %s of dest is not writable by this user." % directory)
     if not force:
         for path in (dest, manifest_path_for(dest)):
@@ -165,39 +223,96 @@ def check_destination(dest, force=False):
                 )
 
 
-def build_manifest(data, **fields):
-    """The manifest of ``data``: ``format``, the given fields (None values dropped), ``sha256``, ``size``."""
-    payload = to_bytes(data)
+def build_manifest(sha256, size, **fields):
+    """The manifest of data with this ``sha256`` and ``size``: ``format``, the given fields (None values dropped)."""
     manifest = {"format": MANIFEST_FORMAT, "created_at": utc_now()}
     for key, value in fields.items():
         if value is not None:
             manifest[key] = value
-    manifest["sha256"] = sha256_bytes(payload)
-    manifest["size"] = len(payload)
+    manifest["sha256"] = sha256
+    manifest["size"] = size
     return manifest
 
 
+class DataDigest(object):
+    """The sha256 and size of the data written to it, which it does not keep (a backup in check mode)."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        """Forget what was written (an export that is tried again)."""
+        self._digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, chunk):
+        self._digest.update(chunk)
+        self.size += len(chunk)
+
+    @property
+    def sha256(self):
+        return self._digest.hexdigest()
+
+
+class BackupWriter(DataDigest):
+    """A new backup of ``dest``: its data written, as it arrives, to a 0600 temporary file in dest's directory.
+
+    The directory is created when missing (0700, with its missing parents). ``publish`` gives the
+    file its name and writes the manifest beside it; leaving the ``with`` block without it removes
+    the temporary file.
+    """
+
+    def __init__(self, dest):
+        self.dest = dest
+        _make_directories(_missing_directories(os.path.dirname(os.path.abspath(dest))))
+        self._temp = _TempFile(dest)
+        DataDigest.__init__(self)
+
+    def reset(self):
+        DataDigest.reset(self)
+        self._temp.handle.seek(0)
+        self._temp.handle.truncate()
+
+    def write(self, chunk):
+        self._temp.handle.write(chunk)
+        DataDigest.write(self, chunk)
+
+    def publish(self, manifest_fields=None, force=False):
+        """Publish the data as dest, then its manifest; returns (manifest, manifest_path).
+
+        When the manifest cannot be written, a data file that did not exist before is removed again.
+        """
+        if not self.size:
+            raise BackupFileError("The backup data is empty: nothing was written.")
+        fields = dict(manifest_fields or {})
+        fields.setdefault("file", os.path.basename(self.dest))
+        manifest = build_manifest(self.sha256, self.size, **fields)
+        manifest_path = manifest_path_for(self.dest)
+        existed = os.path.lexists(self.dest)
+        self._temp.publish(force)
+        try:
+            atomic_write(
+                manifest_path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"), force=force
+            )
+        except BaseException:
+            if not existed:
+                _unlink_quietly(self.dest)
+            raise
+        return manifest, manifest_path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._temp.discard()
+
+
 def write_backup(dest, data, manifest_fields=None, force=False):
-    """Write ``data`` to ``dest`` and its manifest beside it; returns (manifest, manifest_path)."""
+    """Write ``data`` (in memory) to ``dest`` and its manifest beside it; returns (manifest, manifest_path)."""
     check_destination(dest, force=force)
-    payload = to_bytes(data)
-    if not payload:
-        raise BackupFileError("The backup data is empty: nothing was written.")
-    fields = dict(manifest_fields or {})
-    fields.setdefault("file", os.path.basename(dest))
-    manifest = build_manifest(payload, **fields)
-    manifest_path = manifest_path_for(dest)
-    existed = os.path.lexists(dest)
-    atomic_write(dest, payload, force=force)
-    try:
-        atomic_write(
-            manifest_path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"), force=force
-        )
-    except BaseException:
-        if not existed:
-            _unlink_quietly(dest)
-        raise
-    return manifest, manifest_path
+    with BackupWriter(dest) as writer:
+        writer.write(to_bytes(data))
+        return writer.publish(manifest_fields, force=force)
 
 
 def validate_manifest(manifest, path="the manifest"):
@@ -266,52 +381,166 @@ def load_manifest(path):
     return validate_manifest(manifest, path)
 
 
-def verify_data(payload, manifest=None, checksum=None, what="the backup data", manifest_path="the manifest"):
-    """Verify ``payload`` (bytes) against a manifest and/or a checksum; returns its sha256."""
-    size = len(payload)
+def check_digest(sha256, size, manifest=None, checksum=None, what="the backup data", manifest_path="the manifest"):
+    """Check data's ``sha256`` and ``size`` against a manifest and/or a checksum; returns the sha256."""
     if size == 0:
         raise BackupFileError("%s is empty: it is not a backup (truncated or never written)." % _cap(what))
-    actual = sha256_bytes(payload)
     if manifest is not None:
         if size != manifest["size"]:
             raise BackupFileError(
                 "%s has %d bytes but %s says %d: the file is truncated or was changed. Do not restore it; "
                 "use an intact copy." % (_cap(what), size, manifest_path, manifest["size"])
             )
-        if actual != manifest["sha256"]:
+        if sha256 != manifest["sha256"]:
             raise BackupFileError(
                 "Checksum mismatch: %s has sha256 %s but %s says %s: the file was changed or corrupted. "
-                "Do not restore it; use an intact copy." % (what, actual, manifest_path, manifest["sha256"])
+                "Do not restore it; use an intact copy." % (what, sha256, manifest_path, manifest["sha256"])
             )
     if checksum is not None:
         expected = normalize_checksum(checksum)
-        if actual != expected:
+        if sha256 != expected:
             raise BackupFileError(
                 "Checksum mismatch: %s has sha256 %s but checksum is %s: the file was changed or corrupted, or "
-                "checksum belongs to another backup." % (what, actual, expected)
+                "checksum belongs to another backup." % (what, sha256, expected)
             )
-    return actual
+    return sha256
 
 
-def read_backup(src, manifest_path=None, checksum=None):
-    """Read and verify a backup file before it is used.
+def verify_data(payload, manifest=None, checksum=None, what="the backup data", manifest_path="the manifest"):
+    """Verify ``payload`` (bytes) against a manifest and/or a checksum; returns its sha256."""
+    return check_digest(sha256_bytes(payload), len(payload), manifest, checksum, what, manifest_path)
+
+
+def _blocks(handle):
+    return iter(lambda: handle.read(CHUNK_SIZE), b"")
+
+
+def _utf8_length(text):
+    return len(text.encode("utf-8"))
+
+
+def _json_length(text):
+    return len(escape_json_text(text))
+
+
+class _FileScan(object):
+    """One pass over a backup file: its sha256 and size, whether it is UTF-8 text, and its text's bounds.
+
+    The bounds (byte offsets ``start`` and ``end``) are those of the text stripped of white space at
+    both ends, as ``str.strip()`` strips it (what a restore sends); ``json_length`` is the length of
+    that text once JSON-escaped.
+    """
+
+    def __init__(self):
+        self._digest = hashlib.sha256()
+        self.size = 0
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self.is_text = True
+        self._decoded = 0  # bytes decoded so far (the decoder may hold the start of a character)
+        self.start = None
+        self.end = 0
+        self.json_length = 0  # of the text from start to end
+        self._trailing = 0  # JSON length of the white space seen after end
+
+    def feed(self, block):
+        self._digest.update(block)
+        self.size += len(block)
+        if not self.is_text:
+            return
+        try:
+            text = self._utf8.decode(block)
+        except UnicodeDecodeError:
+            self.is_text = False
+            return
+        text_start, self._decoded = self._decoded, self.size - len(self._utf8.getstate()[0])
+        if self.start is None:
+            stripped = text.lstrip()
+            if not stripped:
+                return
+            self.start = text_start + _utf8_length(text[: len(text) - len(stripped)])
+            text = stripped
+        core = text.rstrip()
+        if core:
+            trailing = text[len(core) :]
+            self.json_length += self._trailing + _json_length(core)
+            self.end = self._decoded - _utf8_length(trailing)
+            self._trailing = _json_length(trailing)
+        else:
+            self._trailing += _json_length(text)
+
+    def finish(self):
+        try:
+            self._utf8.decode(b"", True)
+        except UnicodeDecodeError:
+            self.is_text = False
+
+    @property
+    def sha256(self):
+        return self._digest.hexdigest()
+
+
+class BackupText(object):
+    """The text of a verified backup file, stripped of white space at both ends, as restore sends it.
+
+    A source of a JSON string value (``json_length``, ``json_chunks()``; see wa_json_stream): the file
+    is read again, escaped piece by piece as it is sent, and checked again (sha256 and size) before the
+    request is complete, so that a file changed since it was verified is never restored.
+    """
+
+    def __init__(self, path, sha256, size, start, end, json_length):
+        self.path = path
+        self.sha256 = sha256
+        self.size = size
+        self.start = start
+        self.end = end
+        self.json_length = json_length
+
+    def json_chunks(self):
+        digest = hashlib.sha256()
+        utf8 = codecs.getincrementaldecoder("utf-8")()
+        position = 0
+        try:
+            with open(self.path, "rb") as handle:
+                for block in _blocks(handle):
+                    digest.update(block)
+                    low, high = max(self.start - position, 0), min(self.end - position, len(block))
+                    if low < high:
+                        yield escape_json_text(utf8.decode(block[low:high]))
+                    position += len(block)
+            utf8.decode(b"", True)
+        except UnicodeDecodeError:
+            position = None
+        except OSError as exc:
+            raise BackupFileError("The backup file %s cannot be read: %s." % (self.path, exc.strerror or exc)) from None
+        if position != self.size or digest.hexdigest() != self.sha256:
+            raise BackupFileError(
+                "The backup file %s changed after it was verified: it is not the backup that was checked." % self.path
+            )
+
+
+def verify_backup(src, manifest_path=None, checksum=None):
+    """Verify a backup file in one pass (never holding it whole) before it is used.
 
     The manifest (``manifest_path``, default ``SRC.manifest.json``) is required unless a
-    ``checksum`` is given; when both are there, both must match. Returns a dict with ``data``
-    (str), ``sha256``, ``size``, ``manifest`` (or None) and ``manifest_path`` (or None).
+    ``checksum`` is given; when both are there, both must match; the file must be UTF-8 text.
+    Returns a dict with ``sha256``, ``size``, ``manifest`` (or None), ``manifest_path`` (or None)
+    and ``text``, the BackupText to restore.
     """
     if not src:
         raise BackupFileError("src is empty: give the path of the backup file.")
     if os.path.isdir(src):
         raise BackupFileError("src %s is a directory, not a backup file." % src)
+    scan = _FileScan()
     try:
         with open(src, "rb") as handle:
-            payload = handle.read()
+            for block in _blocks(handle):
+                scan.feed(block)
     except FileNotFoundError:
         raise BackupFileError("The backup file %s does not exist: check src." % src) from None
     except OSError as exc:
         raise BackupFileError("The backup file %s cannot be read: %s." % (src, exc.strerror or exc)) from None
-    if not payload:
+    scan.finish()
+    if not scan.size:
         raise BackupFileError("The backup file %s is empty (0 bytes): it is truncated or was never written." % src)
 
     explicit = manifest_path is not None
@@ -321,13 +550,10 @@ def read_backup(src, manifest_path=None, checksum=None):
         manifest = load_manifest(manifest_path)
     else:
         manifest_path = None
-    sha = verify_data(
-        payload, manifest=manifest, checksum=checksum, what="the backup file %s" % src, manifest_path=manifest_path
+    sha = check_digest(
+        scan.sha256, scan.size, manifest, checksum, what="the backup file %s" % src, manifest_path=manifest_path
     )
-    try:
-        data = payload.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BackupFileError(
-            "The backup file %s is not text: it is not a backup written by wa_backup." % src
-        ) from None
-    return {"data": data, "sha256": sha, "size": len(payload), "manifest": manifest, "manifest_path": manifest_path}
+    if not scan.is_text:
+        raise BackupFileError("The backup file %s is not text: it is not a backup written by wa_backup." % src)
+    text = BackupText(src, sha, scan.size, scan.start or 0, scan.end, scan.json_length)
+    return {"sha256": sha, "size": scan.size, "manifest": manifest, "manifest_path": manifest_path, "text": text}

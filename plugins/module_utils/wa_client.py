@@ -10,6 +10,9 @@ TLS verification, timeouts, retries with exponential backoff for safe calls only
 translation of every failure (transport, HTTP, the API's error envelope, unexpected answers)
 into one exception type, :class:`WAApiError`, whose message says what went wrong and what to
 do. No password, token, backup password or backup data ever appears in a message.
+
+Backup data, as large as the client's data, is never held whole: the backup's answer is streamed
+to a sink (a file) and the restore's body from a source (a file), see wa_json_stream.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,6 +26,15 @@ import socket
 import ssl
 import time
 import traceback
+
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_json_stream import (
+    CHUNK_SIZE,
+    JSONObjectBody,
+    JSONStreamError,
+    JSONText,
+    RequestBodyError,
+    StringValueExtractor,
+)
 
 try:
     from http.client import IncompleteRead, RemoteDisconnected
@@ -62,6 +74,9 @@ RESTORE_TIMEOUT = 300
 # Statuses of a successful restore answer; anything else is an error.
 OK_STATUSES = frozenset([200, 201, 202, 204])
 
+# Where the backup data is in the answer of POST /v1/settings/backup.
+BACKUP_DATA_PATH = ("settings", "data")
+
 REDACTED = "********"
 
 # Long runs of token-like characters (JWTs, base64 backup data) are cut out of every excerpt of
@@ -92,7 +107,8 @@ class WAApiError(Exception):
     ``status`` is the HTTP status (None when there was no answer), ``code``/``title``/``details``
     come from the API's error envelope when there is one. ``kind`` says which family of failure
     it was (``config``, ``connection``, ``dns``, ``tls``, ``timeout``, ``closed``, ``http``,
-    ``api``, ``auth``, ``forbidden``, ``not_json``, ``unexpected``), ``transient`` whether it may
+    ``api``, ``auth``, ``forbidden``, ``not_json``, ``unexpected``, ``source``: the request's
+    streamed data could not be read to its end), ``transient`` whether it may
     go away by itself (the client is starting or restarting), ``sent`` whether the request may
     have reached the API (None when unknown).
     """
@@ -439,8 +455,18 @@ class WAClient(object):
             False,
         ), False
 
-    def _send(self, method, path, body=None, auth=True, basic=False, timeout=None):
-        """One HTTP exchange; raises WAApiError (with ``retryable`` set) on transport failures."""
+    def _transport_error(self, exc, method, path, timeout):
+        """A WAApiError (with ``retryable`` set) for an exception of requests, urllib3 or the socket."""
+        error, retryable = self._classify_transport(exc, method, path, timeout)
+        error.retryable = retryable
+        return error
+
+    def _send(self, method, path, body=None, auth=True, basic=False, timeout=None, stream=False):
+        """One HTTP exchange; raises WAApiError (with ``retryable`` set) on transport failures.
+
+        ``body`` is a JSON value, or a JSONObjectBody (streamed). With ``stream`` a successful
+        answer's body is left unread (see _stream_answer); any other is read here.
+        """
         timeout = timeout or self.timeout
         headers = {}
         kwargs = {"timeout": timeout, "headers": headers, "allow_redirects": False, "verify": self._verify}
@@ -449,51 +475,97 @@ class WAClient(object):
         elif auth:
             headers["Authorization"] = "Bearer %s" % self.token
         if body is not None:
-            kwargs["data"] = json.dumps(body)
+            kwargs["data"] = body if isinstance(body, JSONObjectBody) else json.dumps(body)
             headers["Content-Type"] = "application/json"
         try:
-            response = self._session.request(method, self._url(path), **kwargs)
-            # Read the whole body here, so that a connection cut mid-answer is a transport error.
-            _body = response.content
+            response = self._session.request(method, self._url(path), stream=stream, **kwargs)
+            if not (stream and _success(response)):
+                # Read the whole body here, so that a connection cut mid-answer is a transport error.
+                _body = response.content
             return response
+        except RequestBodyError as exc:
+            # The body was cut short before its end: the client got an incomplete request.
+            error = WAApiError(
+                self.scrub(
+                    "%s %s was not sent whole: %s. The request was cut short, so the client cannot have acted on "
+                    "it." % (method, path, str(exc).rstrip("."))
+                ),
+                kind="source",
+                method=method,
+                path=path,
+                sent=False,
+            )
         except Exception as exc:  # requests, urllib3 and socket errors alike
-            error, retryable = self._classify_transport(exc, method, path, timeout)
-            error.retryable = retryable
+            error = self._transport_error(exc, method, path, timeout)
         raise error
+
+    def _stream_answer(self, response, extractor, method, path, timeout):
+        """Feed a successful answer's body to ``extractor`` as it arrives; returns the rest of the document."""
+        try:
+            chunks = response.iter_content(CHUNK_SIZE)
+            while True:
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
+                    break
+                except Exception as exc:  # the connection, as in _send
+                    raise self._transport_error(exc, method, path, timeout) from None
+                extractor.feed(chunk)
+            return extractor.close()
+        except JSONStreamError as exc:
+            error = self._not_json(response.status_code, extractor.kept(), _content_type(response), method, path, exc)
+            raise error from None
+        finally:
+            response.close()
 
     # ------------------------------------------------------------------ answers
 
-    def _parse(self, response, method, path):
-        """(body, error): body is the decoded JSON (or ``_EMPTY`` for no body), error a WAApiError or None."""
-        status = response.status_code
-        raw = response.content or b""
-        ctype = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    def _not_json(self, status, raw, ctype, method, path, reason=None):
+        """The WAApiError of an answer that is not the API's JSON (``reason``: what is wrong with it)."""
         what = "%s %s" % (method, path)
+        excerpt = self._excerpt(raw)
+        if "plain http request was sent to https port" in excerpt.lower():
+            message = (
+                "%s: the server at %s says a plain HTTP request was sent to its HTTPS port: use https:// in "
+                "api_url." % (what, self.display_url)
+            )
+        else:
+            message = (
+                "%s: HTTP %s from %s answered %s, not the API's JSON%s: a proxy or another service answered "
+                "instead of the WhatsApp Business API client? Check api_url (host, port, path) and any proxy "
+                "in front of the client. The answer begins: %r"
+                % (
+                    what,
+                    status,
+                    self.display_url,
+                    ctype or "without a content type",
+                    " (%s)" % reason if reason else "",
+                    excerpt,
+                )
+            )
+        return WAApiError(
+            self.scrub(message),
+            status=status,
+            kind="not_json",
+            method=method,
+            path=path,
+            transient=status in RETRY_STATUSES,
+        )
+
+    def _parse(self, status, raw, ctype, method, path):
+        """(body, error): body is the decoded JSON (or ``_EMPTY`` for no body), error a WAApiError or None.
+
+        ``raw`` is the answer's body: bytes as received, or the text kept by a StringValueExtractor.
+        """
+        raw = raw or b""
         if not raw.strip():
             if 200 <= status < 300:
                 return _EMPTY, None
             return None, self._http_error(status, None, method, path, "an empty answer")
         try:
-            body = json.loads(raw.decode("utf-8"))
+            body = json.loads(raw if isinstance(raw, str) else raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
-            excerpt = self._excerpt(raw)
-            low = excerpt.lower()
-            if "plain http request was sent to https port" in low:
-                message = (
-                    "%s: the server at %s says a plain HTTP request was sent to its HTTPS port: use https:// in "
-                    "api_url." % (what, self.display_url)
-                )
-            else:
-                message = (
-                    "%s: HTTP %s from %s answered %s, not the API's JSON: a proxy or another service answered "
-                    "instead of the WhatsApp Business API client? Check api_url (host, port, path) and any proxy "
-                    "in front of the client. The answer begins: %r"
-                    % (what, status, self.display_url, ctype or "without a content type", excerpt)
-                )
-            transient = status in RETRY_STATUSES
-            return None, WAApiError(
-                self.scrub(message), status=status, kind="not_json", method=method, path=path, transient=transient
-            )
+            return None, self._not_json(status, raw, ctype, method, path)
         if isinstance(body, dict):
             meta = body.get("meta")
             if isinstance(meta, dict):
@@ -634,22 +706,32 @@ class WAClient(object):
     def _backoff(self, attempt):
         return self.retry_backoff * (2**attempt)
 
-    def _request(self, method, path, body=None, auth=True, basic=False, safe=True, timeout=None):
-        """Send a request; returns (status, body). Safe calls are retried; 401 leads to one re-login."""
+    def _request(self, method, path, body=None, auth=True, basic=False, safe=True, timeout=None, extractor=None):
+        """Send a request; returns (status, body). Safe calls are retried; 401 leads to one re-login.
+
+        ``extractor``: a function that returns a new StringValueExtractor for each attempt; a
+        successful answer is streamed through it, and body is what it kept of the document.
+        """
         attempt = 0
         relogged = False
         while True:
             if auth and not basic and not self.token:
                 self.login()
             try:
-                response = self._send(method, path, body=body, auth=auth, basic=basic, timeout=timeout)
+                response = self._send(
+                    method, path, body=body, auth=auth, basic=basic, timeout=timeout, stream=extractor is not None
+                )
+                if extractor is not None and _success(response):
+                    raw = self._stream_answer(response, extractor(), method, path, timeout or self.timeout)
+                else:
+                    raw = response.content
             except WAApiError as exc:
                 if safe and exc.retryable and attempt < self.retries:
                     self._sleep(self._backoff(attempt))
                     attempt += 1
                     continue
                 raise
-            payload, error = self._parse(response, method, path)
+            payload, error = self._parse(response.status_code, raw, _content_type(response), method, path)
             if error is None:
                 return response.status_code, payload
             if error.status == 401 and auth and not basic and not relogged and self.password:
@@ -710,20 +792,31 @@ class WAClient(object):
             return None
         return dict((k, v) for k, v in body.items() if k != "meta")
 
-    def backup(self, password):
-        """POST /v1/settings/backup; returns the encrypted data string."""
+    def backup(self, password, sink):
+        """POST /v1/settings/backup; the encrypted data string goes to ``sink`` as it arrives.
+
+        ``sink`` gets the data as UTF-8 bytes, piece by piece (``sink.write(bytes)``); it is
+        emptied (``sink.reset()``) before each attempt, as the export is retried like other safe
+        calls, and tells how many bytes it holds (``sink.size``). See wa_backup_file.DataDigest.
+        """
         self._remember_secret(password)
-        status, body = self._request("POST", "/v1/settings/backup", body={"password": password})
-        data = None
-        if isinstance(body, dict) and isinstance(body.get("settings"), dict):
-            data = body["settings"].get("data")
-        if not isinstance(data, str) or not data:
-            raise self._unexpected(status, body, "POST", "/v1/settings/backup", "settings.data string")
-        self._remember_secret(data)
-        return data
+        method, path = "POST", "/v1/settings/backup"
+
+        def extractor():
+            sink.reset()
+            return StringValueExtractor(BACKUP_DATA_PATH, sink.write)
+
+        status, body = self._request(method, path, body={"password": password}, extractor=extractor)
+        settings = body.get("settings") if isinstance(body, dict) else None
+        # The extractor left "" in the data's place: any other value is not a string it streamed.
+        if not isinstance(settings, dict) or settings.get("data") != "" or not sink.size:
+            raise self._unexpected(status, body, method, path, "settings.data string")
 
     def restore(self, password, data, timeout=None):
         """POST /v1/settings/restore, never retried blindly.
+
+        ``data`` is the backup data: a string, or a source that streams it (``json_length`` and
+        ``json_chunks()``, e.g. wa_backup_file.BackupText), sent with a Content-Length.
 
         Returns ``{"status": "applied", "http_status": N}`` on a 2xx answer, or
         ``{"status": "unconfirmed", "http_status": N or None, "reason": "..."}`` when the request
@@ -736,7 +829,9 @@ class WAClient(object):
         default ``max(timeout, RESTORE_TIMEOUT)``. Connecting still uses the client's timeout.
         """
         self._remember_secret(password)
-        self._remember_secret(data)
+        if isinstance(data, str):
+            self._remember_secret(data)
+            data = JSONText(data)
         if not self.token:
             self.login()
         # A fresh connection: a reset on it is unambiguous (not a stale keep-alive socket).
@@ -745,13 +840,14 @@ class WAClient(object):
         timeouts = (self.timeout, float(timeout) if timeout else max(self.timeout, RESTORE_TIMEOUT))
         relogged = False
         while True:
+            body = JSONObjectBody([("password", password), ("data", data)])  # a new stream for each attempt
             try:
-                response = self._send(method, path, body={"password": password, "data": data}, timeout=timeouts)
+                response = self._send(method, path, body=body, timeout=timeouts)
             except WAApiError as exc:
                 if exc.sent:
                     return {"status": "unconfirmed", "http_status": None, "reason": exc.message}
                 raise
-            payload, error = self._parse(response, method, path)
+            payload, error = self._parse(response.status_code, response.content, _content_type(response), method, path)
             if error is not None and error.kind == "not_json" and error.status in (502, 504):
                 # A proxy's page: its upstream (the client) went away or did not answer in time,
                 # as happens when the client shuts down after the import.
@@ -802,6 +898,14 @@ class WAClient(object):
     def set_profile_about(self, text):
         self._request("PATCH", "/v1/settings/profile/about", body={"text": text})
         return True
+
+
+def _success(response):
+    return 200 <= response.status_code < 300
+
+
+def _content_type(response):
+    return (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
 
 
 class _Empty(object):

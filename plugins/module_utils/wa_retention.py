@@ -7,7 +7,9 @@
 
 ``plan()`` decides, and is pure: it gets the backups (path, mtime, manifest or the reason they
 cannot be trusted) and ``now``, and reads neither a clock nor a file. ``scan()`` builds those
-backups from a directory with wa_backup_file's reader; ``delete()`` removes one backup.
+backups from a directory with wa_backup_file's reader; ``delete()`` removes one backup;
+``apply_policy()`` does all three for a directory, as wa_backup_prune and wa_backup's ``prune``
+do.
 
 The rules, in order (the first that applies decides):
 
@@ -41,10 +43,17 @@ from ansible_collections.wabiz.migration.plugins.module_utils.wa_backup_file imp
     MANIFEST_SUFFIX,
     BackupFileError,
     manifest_path_for,
-    read_backup,
+    verify_backup,
 )
 
 DAY = 86400.0
+DEFAULT_PATTERN = "*.wabk"
+# The policy's options: wa_backup_prune's own, and the suboptions of wa_backup's prune.
+POLICY_ARGUMENT_SPEC = dict(
+    keep_last=dict(type="int"),
+    keep_days=dict(type="float"),
+    pattern=dict(type="str", default=DEFAULT_PATTERN),
+)
 # A manifest written on a machine whose clock is a little ahead is not "in the future".
 FUTURE_TOLERANCE = 300.0
 
@@ -148,9 +157,9 @@ def plan(backups, now, keep_last=None, keep_days=None, future_tolerance=FUTURE_T
 
 
 def load(path, mtime):
-    """A Backup for ``path``: verified with wa_backup_file.read_backup, or with the problem it found."""
+    """A Backup for ``path``: verified with wa_backup_file.verify_backup, or with the problem it found."""
     try:
-        backup = read_backup(path)
+        backup = verify_backup(path)
     except BackupFileError as exc:
         return Backup(path, mtime, None, str(exc))
     return Backup(path, mtime, backup["manifest"], None)
@@ -181,3 +190,84 @@ def delete(backup):
             os.unlink(path)
         except FileNotFoundError:
             pass
+
+
+# -- the whole policy on a directory ---------------------------------------------------------------
+
+
+class RetentionError(Exception):
+    """A policy that cannot be applied, or a deletion that failed; ``outcome`` is what was done before."""
+
+    def __init__(self, message, outcome=None):
+        super(RetentionError, self).__init__(message)
+        self.outcome = outcome or {}
+
+
+def check_pattern(pattern):
+    if not pattern or "/" in pattern:
+        raise RetentionError("pattern must be a file name pattern without '/' (got %r)." % (pattern,))
+
+
+def describe(decision, now):
+    """A decision as the modules return it: the backup, its age, whether it is good, and why."""
+    backup = decision.backup
+    return dict(
+        path=backup.path,
+        manifest_path=manifest_path_for(backup.path),
+        created_at=iso_utc(backup.timestamp),
+        age_days=round((now - backup.timestamp) / DAY, 3),
+        good=backup.good,
+        problem=backup.problem,
+        manifest=backup.manifest,
+        reason=decision.reason,
+    )
+
+
+def apply_policy(directory, keep_last=None, keep_days=None, pattern=DEFAULT_PATTERN, check_mode=False, now=None):
+    """Verify the backups in ``directory``, then delete those the policy does not keep (none in check mode).
+
+    Returns ``dict(kept, deleted, newest_good, warnings)``; ``deleted`` lists what would go in check mode.
+    Raises RetentionError for a bad policy or directory (nothing deleted), or when a deletion fails.
+    """
+    try:
+        check_policy(keep_last, keep_days)
+    except ValueError as exc:
+        raise RetentionError(str(exc)) from None
+    check_pattern(pattern)
+    if not os.path.isdir(directory):
+        raise RetentionError("The backup directory %s does not exist (or is not a directory): check path." % directory)
+    now = time.time() if now is None else now
+    try:
+        decided = plan(scan(directory, pattern), now, keep_last, keep_days)
+    except OSError as exc:
+        raise RetentionError("Cannot read the backups in %s: %s." % (directory, exc.strerror or exc)) from None
+
+    warnings = []
+    if decided.newest_good is None and decided.decisions:
+        warnings.append("No backup in %s is good, so nothing was deleted: check them." % directory)
+    damaged = [d.backup for d in decided.decisions if not d.backup.good]
+    if damaged:
+        warnings.append(
+            "%d backup(s) in %s failed verification: %s"
+            % (len(damaged), directory, "; ".join(b.problem for b in damaged))
+        )
+    outcome = dict(
+        kept=[describe(d, now) for d in decided.decisions if d.keep],
+        deleted=[],
+        newest_good=decided.newest_good.path if decided.newest_good else None,
+        warnings=warnings,
+    )
+    for decision in decided.decisions:
+        if decision.keep:
+            continue
+        if not check_mode:
+            try:
+                delete(decision.backup)
+            except OSError as exc:
+                raise RetentionError(
+                    "Cannot delete %s: %s. Deleted before it: %d."
+                    % (decision.backup.path, exc.strerror or exc, len(outcome["deleted"])),
+                    outcome,
+                ) from None
+        outcome["deleted"].append(describe(decision, now))
+    return outcome

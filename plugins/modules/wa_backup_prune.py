@@ -162,95 +162,36 @@ deleted:
 """
 
 import os  # noqa: E402
-import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
-from ansible_collections.wabiz.migration.plugins.module_utils.wa_backup_file import manifest_path_for  # noqa: E402
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_retention import (  # noqa: E402
-    DAY,
-    check_policy,
-    delete,
-    iso_utc,
-    plan,
-    scan,
+    POLICY_ARGUMENT_SPEC,
+    RetentionError,
+    apply_policy,
 )
-
-
-def describe(decision, now):
-    backup = decision.backup
-    return dict(
-        path=backup.path,
-        manifest_path=manifest_path_for(backup.path),
-        created_at=iso_utc(backup.timestamp),
-        age_days=round((now - backup.timestamp) / DAY, 3),
-        good=backup.good,
-        problem=backup.problem,
-        manifest=backup.manifest,
-        reason=decision.reason,
-    )
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            keep_last=dict(type="int"),
-            keep_days=dict(type="float"),
-            pattern=dict(type="str", default="*.wabk"),
-        ),
+        argument_spec=dict(path=dict(type="path", required=True), **POLICY_ARGUMENT_SPEC),
         required_one_of=[["keep_last", "keep_days"]],
         supports_check_mode=True,
     )
     params = module.params
-    directory = os.path.abspath(params["path"])
     try:
-        check_policy(params["keep_last"], params["keep_days"])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    if not params["pattern"] or "/" in params["pattern"]:
-        module.fail_json(msg="pattern must be a file name pattern without '/' (got %r)." % params["pattern"])
-    if not os.path.isdir(directory):
-        module.fail_json(msg="The backup directory %s does not exist (or is not a directory): check path." % directory)
-
-    now = time.time()
-    try:
-        decided = plan(scan(directory, params["pattern"]), now, params["keep_last"], params["keep_days"])
-    except OSError as exc:
-        module.fail_json(msg="Cannot read the backups in %s: %s." % (directory, exc.strerror or exc))
-
-    kept = [describe(d, now) for d in decided.decisions if d.keep]
-    doomed = [d for d in decided.decisions if not d.keep]
-    damaged = [d.backup for d in decided.decisions if not d.backup.good]
-    if decided.newest_good is None and decided.decisions:
-        module.warn("No backup in %s is good, so nothing was deleted: check them." % directory)
-    if damaged:
-        module.warn(
-            "%d backup(s) in %s failed verification: %s"
-            % (len(damaged), directory, "; ".join(b.problem for b in damaged))
+        outcome = apply_policy(
+            os.path.abspath(params["path"]),
+            keep_last=params["keep_last"],
+            keep_days=params["keep_days"],
+            pattern=params["pattern"],
+            check_mode=module.check_mode,
         )
-
-    deleted = []
-    for decision in doomed:
-        if not module.check_mode:
-            try:
-                delete(decision.backup)
-            except OSError as exc:
-                module.fail_json(
-                    msg="Cannot delete %s: %s. Deleted before it: %d."
-                    % (decision.backup.path, exc.strerror or exc, len(deleted)),
-                    kept=kept,
-                    deleted=deleted,
-                    newest_good=decided.newest_good.path,
-                )
-        deleted.append(describe(decision, now))
-
-    module.exit_json(
-        changed=bool(deleted),
-        kept=kept,
-        deleted=deleted,
-        newest_good=decided.newest_good.path if decided.newest_good else None,
-    )
+    except RetentionError as exc:
+        module.fail_json(msg=str(exc), **exc.outcome)
+    for warning in outcome.pop("warnings"):
+        module.warn(warning)
+    module.exit_json(changed=bool(outcome["deleted"]), **outcome)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,8 @@ options:
   src:
     description:
       - Path of the backup file (on the host that runs the module).
+      - The file is read as it is sent, so the module's memory does not grow with the size of the backup; it is
+        checked again while it is sent, and a file changed since it was verified is not restored.
       - Exactly one of O(src) and O(data) is required.
     type: path
   data:
@@ -194,8 +196,8 @@ import os  # noqa: E402
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_backup_file import (  # noqa: E402
     BackupFileError,
     load_manifest,
-    read_backup,
     to_bytes,
+    verify_backup,
     verify_data,
 )
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_health import WAHealthError, summarize  # noqa: E402
@@ -203,12 +205,16 @@ from ansible_collections.wabiz.migration.plugins.module_utils.wa_module import W
 
 
 def load_backup(module):
-    """(data, sha256, manifest) from src or data, verified; fails the module otherwise."""
+    """(data, sha256, manifest) from src or data, verified; fails the module otherwise.
+
+    data is what the restore sends, stripped of white space at both ends: with src, a BackupText
+    that streams it from the file (never held whole); with data, the string.
+    """
     params = module.params
     try:
         if params["src"] is not None:
-            backup = read_backup(params["src"], manifest_path=params["manifest"], checksum=params["checksum"])
-            return backup["data"], backup["sha256"], backup["manifest"]
+            backup = verify_backup(params["src"], manifest_path=params["manifest"], checksum=params["checksum"])
+            return backup["text"], backup["sha256"], backup["manifest"]
         manifest = load_manifest(params["manifest"]) if params["manifest"] else None
         sha = verify_data(
             to_bytes(params["data"]),
@@ -217,7 +223,7 @@ def load_backup(module):
             what="data",
             manifest_path=params["manifest"],
         )
-        return params["data"], sha, manifest
+        return params["data"].strip(), sha, manifest
     except BackupFileError as exc:
         module.fail_json(msg="%s Nothing was sent." % exc)
 
@@ -298,7 +304,7 @@ def main():
         result.update(changed=True, restart_required=True, restore_status="would_apply")
         module.exit_json(**result)
 
-    outcome = module.run(lambda: client.restore(params["backup_password"], data.strip(), params["restore_timeout"]))
+    outcome = module.run(lambda: client.restore(params["backup_password"], data, params["restore_timeout"]))
     result.update(changed=True, restart_required=True, restore_status=outcome["status"])
     if outcome["status"] == "unconfirmed":
         module.warn(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from migration import environments_inventory
 from playbook_runner import ROOT
-from runner import ansible_playbook
+from runner import Candidate, ansible_playbook
 
 from wa_emulator.certs import make_certs
 from wa_emulator.launcher import EmulatorProcess
@@ -25,7 +25,7 @@ from wa_emulator.launcher import EmulatorProcess
 
 @dataclass
 class FleetRun:
-    label: str  # "checkout" or "candidate"
+    label: str  # "checkout" or the candidate's label
     size: int
     forks: int
     wall: float
@@ -60,7 +60,7 @@ def inventory(emulators: list, ca_path: Path, path: Path) -> Path:
 
 
 def run_fleet(
-    work: Path, sizes: list[int], forks: list[int], candidate: Path | None = None, say=print
+    work: Path, sizes: list[int], forks: list[int], candidate: Candidate | None = None, say=print
 ) -> list[FleetRun]:
     """Every size with every fork count (but forks beyond the size only once: they change nothing);
     then, with ``candidate``, its backup.yml at the largest size and fork count, right after the checkout's."""
@@ -75,17 +75,16 @@ def run_fleet(
         todo.append((max(sizes), max(forks), candidate))
     runs = []
     with fleet(work, max(sizes)) as (emulators, ca_path):
-        for size, fork_count, collections in todo:
+        for size, fork_count, copy in todo:
             hosts = inventory(emulators[:size], ca_path, work / f"inventory-{size}.yml")
-            label = "checkout" if collections is None else "candidate"
-            name = f"{label}-{size}x-f{fork_count}"
-            root = ROOT if collections is None else collections / "ansible_collections" / "wabiz" / "migration"
+            label = "checkout" if copy is None else copy.label
+            name = f"{'checkout' if copy is None else 'candidate'}-{size}x-f{fork_count}"
             run = ansible_playbook(
-                root / "playbooks" / "backup.yml",
+                (ROOT if copy is None else copy.root) / "playbooks" / "backup.yml",
                 hosts,
                 work / f"backup-{name}.log",
                 ["--forks", str(fork_count), "-e", f"wa_backup_root={work / ('backups-' + name)}"],
-                collections=collections,
+                collections=None if copy is None else copy.collections,
                 sample_memory=True,
             )
             written = list((work / f"backups-{name}").glob("*/*.wabk"))

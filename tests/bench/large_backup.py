@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migration import BACKUP_PASSWORD, write_private
-from runner import ansible_playbook
+from runner import Candidate, ansible_playbook
 
 from wa_emulator.certs import make_certs
 from wa_emulator.launcher import EmulatorProcess
@@ -30,14 +30,14 @@ PADDING = TARGET_SIZE * 3 // 4 - 4096
 
 @dataclass
 class ModuleMemory:
-    label: str  # "checkout" or "candidate"
+    label: str  # "checkout" or the candidate's label
     padding: int
     size: int  # bytes of the backup file
     backup_maxrss: int
     restore_maxrss: int
 
 
-def measure_once(work: Path, padding: int, certs: dict, collections: Path | None = None) -> ModuleMemory:
+def measure_once(work: Path, padding: int, certs: dict, copy: Candidate | None = None) -> ModuleMemory:
     work.mkdir(parents=True)
     tls = ["--tls-cert", str(certs["server.pem"]), "--tls-key", str(certs["server.key"])]
     source_args = [*tls, "--state", "registered", "--backup-padding-bytes", str(padding)]
@@ -96,24 +96,24 @@ def measure_once(work: Path, padding: int, certs: dict, collections: Path | None
             playbook,
             hosts,
             work / "large.log",
-            collections=collections,
+            collections=None if copy is None else copy.collections,
             extra_env={"BENCH_MAXRSS_LOG": str(log)},
             timeout=900,
         )
     records = {json.loads(line)["module"]: json.loads(line)["maxrss"] for line in log.read_text().splitlines()}
     size = dest.stat().st_size
     os.unlink(dest)  # 64 MiB of test data need not stay
-    label = "checkout" if collections is None else "candidate"
+    label = "checkout" if copy is None else copy.label
     return ModuleMemory(label, padding, size, records["AnsiballZ_wa_backup.py"], records["AnsiballZ_wa_restore.py"])
 
 
-def run_large(work: Path, candidate: Path | None = None, say=print) -> list[ModuleMemory]:
+def run_large(work: Path, candidate: Candidate | None = None, say=print) -> list[ModuleMemory]:
     """The checkout's modules with an unpadded and a 64 MiB backup, then the candidate's with 64 MiB."""
     certs = make_certs(work / "tls", ["localhost"], ["127.0.0.1"])
     todo = [(0, None), (PADDING, None)] + ([(PADDING, candidate)] if candidate is not None else [])
     found = []
-    for padding, collections in todo:
-        memory = measure_once(work / f"{len(found)}-padding-{padding}", padding, certs, collections)
+    for padding, copy in todo:
+        memory = measure_once(work / f"{len(found)}-padding-{padding}", padding, certs, copy)
         found.append(memory)
         say(
             f"  {memory.label}, backup of {memory.size / 2**20:6.2f} MiB: wa_backup peak "

@@ -4,8 +4,9 @@ Contenders: ``floor`` (floor.py: requests + Docker SDK, no Ansible), ``migrate.y
 collection's playbook, check mode off, report on), ``plain`` (plain_migrate.yml: uri, docker
 restart, until-loop with a 5 s delay), the reference ``ansible-min`` (ansible_minimum.yml: the
 start-up and one module, the least any playbook costs; it migrates nothing) and, with
-``--candidate``, ``candidate`` (migrate.yml of another copy of the collection, to measure a
-proposed change against the current one in the same rounds).
+``--candidate``, the candidate (migrate.yml of another copy of the collection, named by
+``--candidate-label``: a proposed change, or an earlier release, measured against the current one
+in the same rounds).
 
 Each round runs every contender once, in an order that rotates from round to round, so that
 the load of other work on the machine falls on all of them alike: the ratios of one run are
@@ -30,7 +31,7 @@ from pathlib import Path
 from pairs import Pair, Pairs
 from playbook_runner import ROOT, localhost_inventory
 from probe import HealthProbe
-from runner import Run, ansible_playbook, run_timed
+from runner import Candidate, Run, ansible_playbook, run_timed
 from task_profile import Profile, profile
 
 HERE = Path(__file__).resolve().parent
@@ -174,7 +175,7 @@ class Contender:
     migrates: bool = True
 
 
-def contenders(candidate: Path | None) -> list[Contender]:
+def contenders(candidate: Candidate | None) -> list[Contender]:
     found = [
         Contender("floor", run_floor),
         Contender("migrate.yml", run_migrate),
@@ -182,8 +183,11 @@ def contenders(candidate: Path | None) -> list[Contender]:
         Contender("ansible-min", run_ansible_minimum, migrates=False),
     ]
     if candidate is not None:
-        root = candidate / "ansible_collections" / "wabiz" / "migration"
-        found.append(Contender("candidate", lambda pair, work: run_migrate(pair, work, root, candidate)))
+        found.append(
+            Contender(
+                candidate.label, lambda pair, work: run_migrate(pair, work, candidate.root, candidate.collections)
+            )
+        )
     return found
 
 
@@ -213,7 +217,7 @@ def measure(pairs: Pairs, contender: Contender, round_no: int, work: Path) -> Ou
 
 
 def run_rounds(
-    work: Path, rounds: int, candidate: Path | None = None, target_start_delay: float = 0, say=print
+    work: Path, rounds: int, candidate: Candidate | None = None, target_start_delay: float = 0, say=print
 ) -> list[Outcome]:
     outcomes = []
     todo = contenders(candidate)

@@ -3,7 +3,8 @@ playbook, fleet backups, and the memory of a 64 MiB backup; the tables go into
 docs/benchmark.md. Not part of the test suite.
 
     scripts/bench.sh [--rounds N] [--only migration,fleet,large] [--fleet-sizes 1,10,50]
-                     [--forks 1,25] [--candidate COLLECTIONS_DIR] [--start-delay S] [--no-doc] [--keep]
+                     [--forks 1,25] [--candidate COLLECTIONS_DIR [--candidate-label NAME]]
+                     [--start-delay S] [--no-doc] [--keep]
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from fleet import run_fleet
 from large_backup import run_large
 from migration import run_rounds
 from playbook_runner import ROOT
+from runner import Candidate
 
 DOC = ROOT / "docs" / "benchmark.md"
 SECTIONS = ("migration", "fleet", "large")
@@ -46,6 +48,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         "checkout's at the largest size, its modules on the 64 MiB backup",
     )
     parser.add_argument(
+        "--candidate-label",
+        default="candidate",
+        help="the candidate's name in the tables, for example the release it holds (default: candidate)",
+    )
+    parser.add_argument(
         "--start-delay",
         type=float,
         default=0,
@@ -55,6 +62,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, inventories)")
     args = parser.parse_args(argv)
     args.only = [s for s in args.only.split(",") if s]
+    args.candidate = Candidate(args.candidate_label, args.candidate.resolve()) if args.candidate else None
     unknown = set(args.only) - set(SECTIONS)
     if unknown or args.rounds < 1:
         parser.error(f"--only takes {', '.join(SECTIONS)}; --rounds at least 1")
@@ -82,7 +90,7 @@ def main(argv=None) -> int:
             print(f"== Migration: {args.rounds} alternating round(s){delay} ({machine()})")
             outcomes = run_rounds(work / "migration", args.rounds, args.candidate, args.start_delay)
             verdicts += doc.migration_targets(outcomes)
-            sections["migration"] = "\n\n".join(
+            body = "\n\n".join(
                 [
                     f"Run: {machine()}{delay}.",
                     doc.migration_table(outcomes),
@@ -90,7 +98,9 @@ def main(argv=None) -> int:
                     doc.task_table(outcomes),
                 ]
             )
-            print(sections["migration"])
+            # A run with slow-starting targets has its own tables: both are worth keeping.
+            sections["migration-slow-start" if args.start_delay else "migration"] = body
+            print(body)
         if "fleet" in args.only:
             print(f"\n== Fleet: playbooks/backup.yml over {args.fleet_sizes} environments, forks {args.forks}")
             runs = run_fleet(work / "fleet", args.fleet_sizes, args.forks, args.candidate)

@@ -25,6 +25,18 @@ class RunFailed(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """Another copy of the collection, run beside the checkout: a proposed change, or an earlier release."""
+
+    label: str  # how its rows are named in the tables
+    collections: Path  # holds ansible_collections/wabiz/migration
+
+    @property
+    def root(self) -> Path:
+        return self.collections / "ansible_collections" / "wabiz" / "migration"
+
+
 def failure_text(log: Path, errors: Path) -> str:
     """The failed tasks' messages (JSON callback), else the last lines of both outputs."""
     try:

@@ -42,7 +42,9 @@ def test_a_failed_environment_fails_the_job_and_the_summary_says_which(emulators
         assert mode(root / name / backup) == mode(root / name / f"{backup}.manifest.json") == "0o600"
         manifest = read_json(root / name / f"{backup}.manifest.json")
         assert manifest["metadata"] == {"environment": name, "job": "backup"}
-    assert broken_line.startswith(f'broken: FAILED at "Export the client": The client at {broken.url} is not ')
+    assert broken_line.startswith(
+        f'broken: FAILED at "Export the client and apply the retention policy": The client at {broken.url} is not '
+    )
     assert backup_names(root / "broken") == []
     failure = run.result("Fail the job when an environment was not backed up")
     assert failure["msg"] == "1 of 3 environment(s) not backed up: broken"

@@ -55,6 +55,7 @@ class FakeWA:
         self.restore_mode = "null"  # null | empty | meta | close | text
         self.backup_body = None  # override the backup answer (a dict)
         self.restored = []
+        self.restore_bodies = []  # the raw bytes of every restore request's body
         self.connections = set()  # client ports seen: one per TCP connection
         self.url = None
 
@@ -122,6 +123,7 @@ class Handler(BaseHTTPRequestHandler):
     def _body(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        self.raw_body = raw
         if not raw:
             return None
         try:
@@ -144,6 +146,20 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+    def _cut(self, status, body):
+        """Announce the whole body, send half of it, close: a connection broken mid-answer."""
+        payload = json.dumps(body).encode()
+        with self.wa.lock:
+            self.wa.log.append((self.command, self.path, status))
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload[: len(payload) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
 
     def _drop(self):
         with self.wa.lock:
@@ -191,6 +207,8 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None:
             if fault["action"] == "close":
                 return self._drop()
+            if fault["action"] == "cut":
+                return self._cut(fault["status"], fault["body"])
             return self._send(fault["status"], fault["body"], fault["ctype"])
         path, method, wa = self.path, self.command, self.wa
         if path == "/v1/users/login" and method == "POST":
@@ -226,6 +244,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/v1/settings/restore" and method == "POST":
             if not self._user(admin=True):
                 return None
+            wa.restore_bodies.append(self.raw_body)
             try:
                 doc = json.loads(base64.b64decode(body["data"][5:]))
             except Exception:

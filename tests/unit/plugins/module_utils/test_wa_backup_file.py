@@ -14,15 +14,18 @@ from hypothesis import strategies as st
 from ansible_collections.wabiz.migration.plugins.module_utils import wa_backup_file
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_backup_file import (
     BackupFileError,
+    BackupWriter,
+    DataDigest,
     check_destination,
     load_manifest,
     manifest_path_for,
     normalize_checksum,
-    read_backup,
     validate_manifest,
+    verify_backup,
     verify_data,
     write_backup,
 )
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_json_stream import JSONObjectBody
 
 DATA = "V0FCSzEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="
 SHA = hashlib.sha256(DATA.encode()).hexdigest()
@@ -166,19 +169,101 @@ def test_failed_manifest_removes_the_new_data_file(tmp_path, monkeypatch):
     assert files(tmp_path) == []
 
 
-def test_destination_directory_must_exist(tmp_path):
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_missing_directories_are_accepted_then_created_0700(tmp_path):
+    dest = tmp_path / "a" / "b" / "wa.backup"
+    check_destination(str(dest))  # creatable: fine, and nothing is created yet
+    assert files(tmp_path) == []
+    old = os.umask(0o022)
+    try:
+        write_backup(str(dest), DATA, FIELDS)
+    finally:
+        os.umask(old)
+    assert mode(tmp_path / "a") == mode(tmp_path / "a" / "b") == 0o700
+    assert files(dest.parent) == ["wa.backup", "wa.backup.manifest.json"]
+
+
+def test_an_existing_directory_keeps_its_mode(tmp_path):
+    (tmp_path / "shared").mkdir(mode=0o755)
+    write_backup(str(tmp_path / "shared" / "wa.backup"), DATA, FIELDS)
+    assert mode(tmp_path / "shared") == 0o755
+
+
+def test_destination_that_cannot_be_created(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("not a directory")
     with pytest.raises(BackupFileError) as info:
-        check_destination(str(tmp_path / "missing" / "wa.backup"))
-    assert "does not exist: create it first" in str(info.value)
-    assert str(tmp_path / "missing") in str(info.value)
+        check_destination(str(tmp_path / "file" / "sub" / "wa.backup"))
+    assert str(info.value) == (
+        f"The directory {tmp_path}/file/sub of dest cannot be created: {tmp_path}/file is not a directory."
+    )
     with pytest.raises(BackupFileError, match="is a directory"):
         check_destination(str(tmp_path))
+    # Root may write anywhere: the refusal of the file system is played by os.access.
+    monkeypatch.setattr(wa_backup_file.os, "access", lambda path, how: path != str(tmp_path))
+    with pytest.raises(BackupFileError) as info:
+        check_destination(str(tmp_path / "new" / "wa.backup"))
+    assert str(info.value).endswith(f"cannot be created: {tmp_path} is not writable by this user.")
+    with pytest.raises(BackupFileError, match="is not writable by this user"):
+        check_destination(str(tmp_path / "wa.backup"))
 
 
 def test_empty_data_is_not_written(tmp_path):
     with pytest.raises(BackupFileError, match="empty"):
         write_backup(str(tmp_path / "b"), "", FIELDS)
     assert files(tmp_path) == []
+
+
+def test_writer_streams_into_a_hidden_0600_temporary_file(tmp_path):
+    dest = tmp_path / "wa.backup"
+    with BackupWriter(str(dest)) as writer:
+        writer.write(DATA[:10].encode())
+        (temporary,) = files(tmp_path)
+        assert temporary.startswith(".wa.backup.") and mode(tmp_path / temporary) == 0o600
+        writer.write(DATA[10:].encode())
+        manifest, manifest_path = writer.publish(FIELDS)
+    assert dest.read_text() == DATA and (manifest["sha256"], manifest["size"]) == (SHA, len(DATA))
+    assert json.loads(open(manifest_path).read()) == manifest
+    assert files(tmp_path) == ["wa.backup", "wa.backup.manifest.json"]
+
+
+def test_writer_reset_starts_the_data_again(tmp_path):
+    """The export is tried again after a connection cut mid-answer."""
+    with BackupWriter(str(tmp_path / "wa.backup")) as writer:
+        writer.write(b"half of a first attempt")
+        writer.reset()
+        writer.write(DATA.encode())
+        manifest, _path = writer.publish()
+    assert (tmp_path / "wa.backup").read_text() == DATA and manifest["sha256"] == SHA
+
+
+def test_writer_left_without_publishing_leaves_nothing(tmp_path):
+    with pytest.raises(RuntimeError), BackupWriter(str(tmp_path / "wa.backup")) as writer:
+        writer.write(DATA.encode())
+        raise RuntimeError("the connection broke")
+    assert files(tmp_path) == []
+
+
+def test_writer_never_clobbers_a_file_that_appeared_meanwhile(tmp_path):
+    dest = tmp_path / "wa.backup"
+    with BackupWriter(str(dest)) as writer:
+        writer.write(DATA.encode())
+        dest.write_text("someone else's")
+        with pytest.raises(BackupFileError, match="already exists"):
+            writer.publish(FIELDS)
+    assert dest.read_text() == "someone else's"
+    assert files(tmp_path) == ["wa.backup"]
+
+
+def test_digest_counts_without_keeping():
+    digest = DataDigest()
+    digest.write(b"dropped")
+    digest.reset()
+    digest.write(DATA[:5].encode())
+    digest.write(DATA[5:].encode())
+    assert (digest.sha256, digest.size) == (SHA, len(DATA))
 
 
 # ---------------------------------------------------------------------------- reading
@@ -191,31 +276,88 @@ def backup(tmp_path):
     return dest
 
 
-def test_read_backup_verifies_and_returns(backup):
-    result = read_backup(str(backup))
-    assert result["data"] == DATA
-    assert result["sha256"] == SHA
-    assert result["size"] == len(DATA)
+def restore_body_of(path, **kwargs):
+    """The restore body that verify_backup's text of ``path`` makes, as sent."""
+    text = verify_backup(str(path), **kwargs)["text"]
+    body = JSONObjectBody([("data", text)])
+    sent = b"".join(iter(lambda: body.read(7), b""))
+    assert len(sent) == len(body)
+    return json.loads(sent)["data"]
+
+
+def test_verify_backup_verifies_without_reading_into_memory(backup):
+    result = verify_backup(str(backup))
+    assert "data" not in result
+    assert (result["sha256"], result["size"]) == (SHA, len(DATA))
     assert result["manifest"]["shards"] == 2
     assert result["manifest_path"] == str(backup) + ".manifest.json"
+    assert restore_body_of(backup) == DATA
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        DATA,
+        f"\n  {DATA}\n\n",
+        '\u00a0\u2028\x1c\ufeff\u3000 é€\U0001f600/"\\ \t x \u00a0\r\n',
+        " \t\n\u2029 ",
+    ],
+    ids=["plain", "newlines", "unicode-white-space", "only-white-space"],
+)
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 1 << 20])
+def test_restored_text_is_stripped_as_str_strip_strips(tmp_path, monkeypatch, text, chunk_size):
+    monkeypatch.setattr(wa_backup_file, "CHUNK_SIZE", chunk_size)
+    path = tmp_path / "wa.backup"
+    path.write_bytes(text.encode("utf-8"))
+    assert restore_body_of(path, checksum=hashlib.sha256(text.encode()).hexdigest()) == text.strip()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    core=st.text(max_size=60),
+    padding=st.tuples(*[st.text(alphabet=" \t\n\r\x0b\x0c\x1c\x85\u00a0\u2028\u3000", max_size=4)] * 2),
+    chunk_size=st.integers(min_value=1, max_value=9),
+)
+def test_any_text_at_any_chunk_size(tmp_path, monkeypatch, core, padding, chunk_size):
+    monkeypatch.setattr(wa_backup_file, "CHUNK_SIZE", chunk_size)
+    text = padding[0] + core + padding[1]
+    path = tmp_path / "any.backup"
+    path.write_bytes(text.encode("utf-8"))
+    if not text:
+        return
+    assert restore_body_of(path, checksum=hashlib.sha256(text.encode()).hexdigest()) == text.strip()
+
+
+def test_text_changed_after_it_was_verified_is_refused_while_sent(backup):
+    text = verify_backup(str(backup))["text"]
+    for changed in (DATA[:-2] + "A=", DATA + "AAAA", DATA[:-4]):
+        backup.write_text(changed)
+        with pytest.raises(BackupFileError) as info:
+            list(text.json_chunks())
+        assert str(info.value) == (
+            f"The backup file {backup} changed after it was verified: it is not the backup that was checked."
+        )
+    os.unlink(backup)
+    with pytest.raises(BackupFileError, match="cannot be read: No such file or directory"):
+        list(text.json_chunks())
 
 
 def test_missing_file(tmp_path):
     with pytest.raises(BackupFileError) as info:
-        read_backup(str(tmp_path / "nope.backup"))
+        verify_backup(str(tmp_path / "nope.backup"))
     assert "does not exist" in str(info.value) and "nope.backup" in str(info.value)
 
 
 def test_empty_file(backup):
     backup.write_text("")
     with pytest.raises(BackupFileError, match=r"is empty \(0 bytes\)"):
-        read_backup(str(backup))
+        verify_backup(str(backup))
 
 
 def test_truncated_file(backup):
     backup.write_text(DATA[:20])
     with pytest.raises(BackupFileError) as info:
-        read_backup(str(backup))
+        verify_backup(str(backup))
     message = str(info.value)
     assert "has 20 bytes but" in message and f"says {len(DATA)}" in message
     assert "truncated" in message
@@ -226,7 +368,7 @@ def test_tampered_file(backup):
     tampered = DATA[:-3] + "AA="
     backup.write_text(tampered)
     with pytest.raises(BackupFileError) as info:
-        read_backup(str(backup))
+        verify_backup(str(backup))
     message = str(info.value)
     assert message.startswith("Checksum mismatch")
     assert SHA in message and hashlib.sha256(tampered.encode()).hexdigest() in message
@@ -237,30 +379,30 @@ def test_tampered_file(backup):
 def test_missing_manifest_without_checksum(backup):
     os.unlink(manifest_path_for(str(backup)))
     with pytest.raises(BackupFileError) as info:
-        read_backup(str(backup))
+        verify_backup(str(backup))
     assert "manifest" in str(info.value) and "checksum" in str(info.value)
 
 
 def test_checksum_instead_of_manifest(backup):
     os.unlink(manifest_path_for(str(backup)))
-    result = read_backup(str(backup), checksum="sha256:" + SHA.upper())
+    result = verify_backup(str(backup), checksum="sha256:" + SHA.upper())
     assert result["manifest"] is None and result["manifest_path"] is None
     with pytest.raises(BackupFileError, match="Checksum mismatch"):
-        read_backup(str(backup), checksum="0" * 64)
+        verify_backup(str(backup), checksum="0" * 64)
 
 
 def test_checksum_and_manifest_must_both_match(backup):
     with pytest.raises(BackupFileError, match="checksum is 0000"):
-        read_backup(str(backup), checksum="0" * 64)
-    assert read_backup(str(backup), checksum=SHA)["sha256"] == SHA
+        verify_backup(str(backup), checksum="0" * 64)
+    assert verify_backup(str(backup), checksum=SHA)["sha256"] == SHA
 
 
 def test_explicit_manifest_path(backup, tmp_path):
     other = tmp_path / "elsewhere.json"
     os.rename(manifest_path_for(str(backup)), other)
-    assert read_backup(str(backup), manifest_path=str(other))["manifest_path"] == str(other)
+    assert verify_backup(str(backup), manifest_path=str(other))["manifest_path"] == str(other)
     with pytest.raises(BackupFileError, match="does not exist"):
-        read_backup(str(backup), manifest_path=str(tmp_path / "missing.json"))
+        verify_backup(str(backup), manifest_path=str(tmp_path / "missing.json"))
 
 
 @pytest.mark.parametrize(
@@ -284,7 +426,7 @@ def test_bad_manifests(backup, content, message):
     with open(manifest_path_for(str(backup)), "w") as handle:
         handle.write(content)
     with pytest.raises(BackupFileError) as info:
-        read_backup(str(backup))
+        verify_backup(str(backup))
     assert message in str(info.value)
     assert manifest_path_for(str(backup)) in str(info.value)
 
@@ -294,7 +436,7 @@ def test_binary_file_is_refused(tmp_path):
     payload = b"\xff\xfe\x00garbage"
     path.write_bytes(payload)
     with pytest.raises(BackupFileError, match="not text"):
-        read_backup(str(path), checksum=hashlib.sha256(payload).hexdigest())
+        verify_backup(str(path), checksum=hashlib.sha256(payload).hexdigest())
 
 
 def test_unknown_manifest_fields_are_accepted(backup):
@@ -303,7 +445,7 @@ def test_unknown_manifest_fields_are_accepted(backup):
     manifest["future_field"] = {"x": 1}
     with open(path, "w") as handle:
         json.dump(manifest, handle)
-    assert read_backup(str(backup))["manifest"]["future_field"] == {"x": 1}
+    assert verify_backup(str(backup))["manifest"]["future_field"] == {"x": 1}
 
 
 def test_verify_data_and_checksum_format():

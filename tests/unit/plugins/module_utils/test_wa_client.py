@@ -6,6 +6,7 @@ real sockets on 127.0.0.1 (TLS, HTML from a "proxy", connections closed or reset
 """
 
 import base64
+import hashlib
 import json
 import ssl
 
@@ -14,6 +15,7 @@ import requests
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ProtocolError
 
 from ansible_collections.wabiz.migration.plugins.module_utils import wa_client
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_backup_file import verify_backup
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_client import (
     WAApiError,
     WAClient,
@@ -51,6 +53,59 @@ class FakeResponse:
         else:
             self.content = json.dumps(body).encode()
         self.headers = {"Content-Type": ctype} if ctype else {}
+
+    def iter_content(self, chunk_size):
+        for start in range(0, len(self.content), chunk_size):
+            yield self.content[start : start + chunk_size]
+
+    def close(self):
+        pass
+
+
+class CutResponse(FakeResponse):
+    """A 200 answer whose connection breaks after its first ``cut`` bytes."""
+
+    def __init__(self, body, cut):
+        super().__init__(200, body)
+        self.cut = cut
+
+    def iter_content(self, chunk_size):
+        yield self.content[: self.cut]
+        raise requests.exceptions.ChunkedEncodingError(
+            ProtocolError("Connection broken: IncompleteRead(12 bytes read, 900 more expected)")
+        )
+
+
+class Sink:
+    """What a backup streams out: the data's bytes, emptied before each attempt."""
+
+    def __init__(self):
+        self.resets = 0
+        self.data = b""
+
+    def reset(self):
+        self.resets += 1
+        self.data = b""
+
+    def write(self, chunk):
+        self.data += chunk
+
+    @property
+    def size(self):
+        return len(self.data)
+
+
+def backup(client, password=BACKUP_PW):
+    """The data of client.backup, as text."""
+    sink = Sink()
+    client.backup(password, sink)
+    return sink.data.decode("utf-8")
+
+
+def sent_body(call):
+    """The JSON a recorded call sent (its body streamed or not)."""
+    data = call["data"]
+    return json.loads(data if isinstance(data, str) else data.read())
 
 
 class FakeSession:
@@ -371,7 +426,7 @@ def test_backup_login_and_patch_are_safe_calls():
         FakeResponse(504, raw=b"", ctype=None),
         ok({}),
     )
-    assert client.backup(BACKUP_PW) == DATA
+    assert backup(client) == DATA
     client.patch_application_settings({"callback_persist": False})
     assert session.paths() == [
         "POST /v1/users/login",
@@ -383,6 +438,98 @@ def test_backup_login_and_patch_are_safe_calls():
     ]
     assert sleeps == [0.5, 0.5, 0.5]
     assert json.loads(session.calls[4]["data"]) == {"callback_persist": False}
+
+
+# ---------------------------------------------------------------------------- backup: the data streamed out
+
+
+def test_backup_streams_the_data_and_asks_for_it_once():
+    client, session, _sleeps = make(login_ok(), ok({"settings": {"data": DATA}}))
+    sink = Sink()
+    client.backup(BACKUP_PW, sink)
+    assert sink.data == DATA.encode() and sink.resets == 1
+    assert session.calls[1]["stream"] is True
+    assert sent_body(session.calls[1]) == {"password": BACKUP_PW}
+    assert client.meta == META
+
+
+def test_backup_cut_off_mid_answer_is_retried_from_the_start():
+    answer = ok({"settings": {"data": DATA}})
+    client, _session, sleeps = make(login_ok(), CutResponse({"settings": {"data": DATA}, "meta": META}, 40), answer)
+    sink = Sink()
+    client.backup(BACKUP_PW, sink)
+    assert sink.data == DATA.encode()
+    assert sink.resets == 2  # what the first attempt had streamed was dropped
+    assert sleeps == [0.5]
+
+
+def test_backup_cut_off_without_retries_is_a_clear_error():
+    client, _session, _sleeps = make(login_ok(), CutResponse({"settings": {"data": DATA}}, 40), retries=0)
+    with pytest.raises(WAApiError) as info:
+        backup(client)
+    assert info.value.kind == "closed"
+    assert "was cut off" in str(info.value)
+    assert_error_clean(info.value)
+
+
+def test_backup_data_escapes_are_decoded():
+    """A client behind PHP escapes slashes; any JSON escape may come."""
+    data = DATA + "/+=/\u00e9\U0001f600"
+    raw = json.dumps({"settings": {"data": data}, "meta": META}, ensure_ascii=True).replace("/", "\\/")
+    client, _session, _sleeps = make(login_ok(), FakeResponse(200, raw=raw.encode()))
+    assert backup(client) == data
+
+
+def test_only_settings_data_is_streamed():
+    body = {"data": "top", "meta": {**META, "data": "meta"}, "settings": {"other": {"data": "deep"}, "data": DATA}}
+    client, _session, _sleeps = make(login_ok(), ok(body))
+    assert backup(client) == DATA
+    assert client.meta == META
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"settings": {"data": 42}}', "but the answer has no settings.data string (keys: settings)"),
+        (b'{"settings": {"data": ""}}', "but the answer has no settings.data string"),
+        (b'{"settings": {"data": null}}', "but the answer has no settings.data string"),
+        (b'{"settings": [{"data": "QUJD"}]}', "but the answer has no settings.data string"),
+        (b'{"settings": {"data": "QUJD", "data": "QUJD"}}', "(the answer has settings.data twice)"),
+        (b'{"settings": {"data": "QU\\qJD"}}', "(settings.data is not a valid JSON string"),
+        (b'{"settings": {"data": "QU\nJD"}}', "(settings.data is not a valid JSON string"),
+        (b'{"settings": {"data": "QU\\ud800JD"}}', "(settings.data is not a valid JSON string"),
+        (b'{"settings": {"data": "QUJD', "(the answer ends inside settings.data: it was cut off)"),
+        (b'{"settings": {"data": "QUJD"}', "not the API's JSON"),
+        (b'{"settings": {"data": "QU\xffJD"}}', "(the answer is not UTF-8 text)"),
+        (b"<html><body><h1>Welcome to nginx!</h1></body></html>", "The answer begins: 'Welcome to nginx!'"),
+        (b'{"padding": "' + b"x" * (2 << 20) + b'"}', "are outside settings.data)"),
+    ],
+    ids=[
+        "number",
+        "empty",
+        "null",
+        "settings-array",
+        "twice",
+        "bad-escape",
+        "control-character",
+        "lone-surrogate",
+        "ends-inside",
+        "ends-after",
+        "not-utf8",
+        "html",
+        "too-large-outside",
+    ],
+)
+def test_backup_answer_of_the_wrong_shape(raw, message):
+    client, _session, sleeps = make(login_ok(), FakeResponse(200, raw=raw, ctype="application/json"))
+    sink = Sink()
+    with pytest.raises(WAApiError) as info:
+        client.backup(BACKUP_PW, sink)
+    assert message in str(info.value)
+    assert info.value.status == 200 and info.value.kind in ("unexpected", "not_json")
+    assert sleeps == []  # not transient: not retried
+    assert "QUJD" not in str(info.value)  # no part of the data
+    assert_error_clean(info.value)
 
 
 # ---------------------------------------------------------------------------- restore
@@ -481,7 +628,58 @@ def test_restore_success_answers(answer):
     client, session, _sleeps = make(answer, token=TOKEN)
     result = client.restore(BACKUP_PW, DATA)
     assert result["status"] == "applied"
-    assert json.loads(session.calls[0]["data"]) == {"password": BACKUP_PW, "data": DATA}
+    assert sent_body(session.calls[0]) == {"password": BACKUP_PW, "data": DATA}
+
+
+class Source:
+    """A source of a streamed JSON string that counts how often it was read."""
+
+    def __init__(self, text):
+        self.escaped = json.dumps(text)[1:-1].encode()
+        self.json_length = len(self.escaped)
+        self.reads = 0
+
+    def json_chunks(self):
+        self.reads += 1
+        yield from (self.escaped[i : i + 7] for i in range(0, len(self.escaped), 7))
+
+
+def reads_body_then(answer, bodies):
+    """A session step that reads the streamed body (into ``bodies``), as requests does, then answers."""
+
+    def step(method, url, kwargs):
+        bodies.append(kwargs["data"].read())
+        return answer
+
+    return step
+
+
+def test_restore_streams_a_source_and_sends_it_again_after_a_new_login():
+    source, bodies = Source(DATA + "/\u00e9"), []
+    client, session, sleeps = make(
+        reads_body_then(api_error(401, 1005, "Access denied", "token expired"), bodies),
+        login_ok(NEW_TOKEN),
+        reads_body_then(FakeResponse(200, raw=b"null"), bodies),
+        token=TOKEN,
+    )
+    assert client.restore(BACKUP_PW, source)["status"] == "applied"
+    assert source.reads == 2
+    expected = json.dumps({"password": BACKUP_PW, "data": DATA + "/\u00e9"}).encode()
+    assert bodies == [expected, expected]
+    assert session.paths() == ["POST /v1/settings/restore", "POST /v1/users/login", "POST /v1/settings/restore"]
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("announced", [-1, +1])
+def test_restore_source_of_another_length_is_cut_short(announced):
+    source = Source(DATA)
+    source.json_length += announced
+    client, _session, _sleeps = make(reads_body_then(FakeResponse(200, raw=b"null"), []), token=TOKEN)
+    with pytest.raises(WAApiError) as info:
+        client.restore(BACKUP_PW, source)
+    assert info.value.kind == "source" and info.value.sent is False
+    assert "than announced" in str(info.value) and "cannot have acted on it" in str(info.value)
+    assert_error_clean(info.value)
 
 
 def test_restore_unexpected_success_body():
@@ -547,7 +745,7 @@ def test_restore_needs_admin():
 def test_backup_needs_admin():
     client, _session, _sleeps = make(login_ok(), api_error(403, 1005, "Access denied", "Admin only"), username="bob")
     with pytest.raises(WAApiError) as info:
-        client.backup(BACKUP_PW)
+        backup(client)
     exc = info.value
     assert exc.status == 403 and exc.code == 1005
     assert "Backup and restore need the admin user" in str(exc)
@@ -557,7 +755,7 @@ def test_backup_needs_admin():
 def test_backup_answer_without_data():
     client, _session, _sleeps = make(login_ok(), ok({"settings": {}}))
     with pytest.raises(WAApiError) as info:
-        client.backup(BACKUP_PW)
+        backup(client)
     exc = info.value
     assert exc.kind == "unexpected" and exc.status == 200
     assert "settings.data" in str(exc)
@@ -629,7 +827,7 @@ def test_secrets_echoed_by_the_server_are_scrubbed():
     echo = f"password={PASSWORD} token={TOKEN} data={DATA} backup={BACKUP_PW}"
     client, _session, _sleeps = make(login_ok(), api_error(400, 1009, echo, echo))
     with pytest.raises(WAApiError) as info:
-        client.backup(BACKUP_PW)
+        backup(client)
     assert_error_clean(info.value)
     assert "********" in str(info.value)
     client, _session, _sleeps = make(
@@ -666,7 +864,7 @@ def test_no_secret_in_any_error_message():
     for script in scenarios:
         client, _session, _sleeps = make(*script, retries=0)
         with pytest.raises(WAApiError) as info:
-            client.backup(BACKUP_PW)
+            backup(client)
         assert_error_clean(info.value)
 
 
@@ -721,7 +919,7 @@ def real(url, **kwargs):
 def test_real_round_trip_and_keep_alive(fake_wa):
     client = real(fake_wa.url)
     assert client.health() == {"gateway_status": "connected"}
-    data = client.backup(BACKUP_PASSWORD)
+    data = backup(client, BACKUP_PASSWORD)
     assert client.get_application_settings()["callback_persist"] is True
     fake_wa.unregister()
     assert client.restore(BACKUP_PASSWORD, data) == {"status": "applied", "http_status": 200}
@@ -745,7 +943,7 @@ def test_real_session_reuses_the_connection(fake_wa):
 
 def test_real_wrong_backup_password(fake_wa):
     client = real(fake_wa.url)
-    data = client.backup(BACKUP_PASSWORD)
+    data = backup(client, BACKUP_PASSWORD)
     with pytest.raises(WAApiError) as info:
         client.restore("Wrong-Backup-pw1!", data)
     assert "backup_password" in str(info.value)
@@ -756,7 +954,7 @@ def test_real_wrong_backup_password(fake_wa):
 def test_real_non_admin_user(fake_wa):
     client = real(fake_wa.url, username="bob", password=USER_PASSWORD)
     with pytest.raises(WAApiError) as info:
-        client.backup(BACKUP_PASSWORD)
+        backup(client, BACKUP_PASSWORD)
     assert "admin" in str(info.value) and info.value.status == 403
     assert_error_clean(info.value)
 
@@ -856,10 +1054,41 @@ def test_real_restore_refused_is_an_error(free_port):
 
 def test_real_restore_through_fake_api_closing(fake_wa):
     client = real(fake_wa.url)
-    data = client.backup(BACKUP_PASSWORD)
+    data = backup(client, BACKUP_PASSWORD)
     fake_wa.restore_mode = "close"
     assert client.restore(BACKUP_PASSWORD, data)["status"] == "unconfirmed"
     assert len(fake_wa.restored) == 1
+
+
+def test_real_restore_body_is_exactly_its_content_length(fake_wa, tmp_path):
+    """The streamed body is read by the server up to its Content-Length: all of it, nothing more."""
+    client = real(fake_wa.url)
+    data = backup(client, BACKUP_PASSWORD)
+    path = tmp_path / "wa.backup"
+    path.write_text(f" \n{data}\n\t")
+    text = verify_backup(str(path), checksum=hashlib.sha256(path.read_bytes()).hexdigest())["text"]
+    assert client.restore(BACKUP_PASSWORD, text) == {"status": "applied", "http_status": 200}
+    assert fake_wa.restore_bodies == [json.dumps({"password": BACKUP_PASSWORD, "data": data}).encode()]
+    assert len(fake_wa.restored) == 1
+
+
+def test_real_restore_of_a_file_changed_since_it_was_verified_is_cut_short(fake_wa, tmp_path):
+    client = real(fake_wa.url)
+    data = backup(client, BACKUP_PASSWORD)
+    path = tmp_path / "wa.backup"
+    path.write_text(data)
+    text = verify_backup(str(path), checksum=hashlib.sha256(data.encode()).hexdigest())["text"]
+    path.write_text(data[:-4] + "AAAA")  # the same size, other bytes
+    with pytest.raises(WAApiError) as info:
+        client.restore(BACKUP_PASSWORD, text)
+    assert info.value.kind == "source" and info.value.sent is False
+    assert str(info.value) == (
+        f"POST /v1/settings/restore was not sent whole: The backup file {path} changed after it was verified: it is "
+        "not the backup that was checked. The request was cut short, so the client cannot have acted on it."
+    )
+    assert fake_wa.restored == []  # the request never ended: the server could not parse it
+    assert_error_clean(info.value)
+    assert data not in str(info.value)
 
 
 def test_real_backup_answer_cut_off(raw_server):
@@ -872,7 +1101,7 @@ def test_real_backup_answer_cut_off(raw_server):
     server = raw_server(half)
     client = real(f"http://127.0.0.1:{server.port}", token=TOKEN, password=None)
     with pytest.raises(WAApiError) as info:
-        client.backup(BACKUP_PW)
+        backup(client)
     assert "cut off" in str(info.value)
     assert_error_clean(info.value)
 

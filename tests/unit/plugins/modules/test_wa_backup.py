@@ -94,12 +94,35 @@ def test_force_overwrites(fake_wa, args, tmp_path):
     assert (tmp_path / "wa.backup").read_text() == fake_wa.make_backup(BACKUP_PASSWORD)
 
 
-def test_missing_directory(fake_wa, args, tmp_path):
-    args["dest"] = str(tmp_path / "nope" / "wa.backup")
+def test_missing_directories_are_created_0700(fake_wa, args, tmp_path):
+    dest = tmp_path / "new" / "nested" / "wa.backup"
+    args["dest"] = str(dest)
+    failed, result, _raw = run_module(wa_backup, args)
+    assert not failed, result
+    assert dest.read_text() == fake_wa.make_backup(BACKUP_PASSWORD)
+    for directory in (tmp_path / "new", tmp_path / "new" / "nested"):
+        assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700
+    assert sorted(os.listdir(dest.parent)) == ["wa.backup", "wa.backup.manifest.json"]
+
+
+def test_check_mode_creates_no_directory(fake_wa, args, tmp_path):
+    args["dest"] = str(tmp_path / "new" / "wa.backup")
+    failed, result, _raw = run_module(wa_backup, args, check_mode=True)
+    assert not failed, result
+    assert os.listdir(tmp_path) == []
+    assert result["manifest"]["sha256"] == hashlib.sha256(fake_wa.make_backup(BACKUP_PASSWORD).encode()).hexdigest()
+
+
+def test_directory_that_cannot_be_created(fake_wa, args, tmp_path):
+    (tmp_path / "file").write_text("a file")
+    args["dest"] = str(tmp_path / "file" / "sub" / "wa.backup")
     failed, result, _raw = run_module(wa_backup, args)
     assert failed
-    assert "does not exist: create it first" in result["msg"]
-    assert fake_wa.log == []
+    assert (
+        result["msg"]
+        == f"The directory {tmp_path}/file/sub of dest cannot be created: {tmp_path}/file is not a directory."
+    )
+    assert fake_wa.log == []  # nothing asked of the client
 
 
 def test_check_mode_proves_export_and_writes_nothing(fake_wa, args, tmp_path):
@@ -177,6 +200,55 @@ def test_html_answer_writes_nothing(fake_wa, args, tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_escaped_answer_is_written_decoded(fake_wa, args, tmp_path):
+    """A client behind PHP escapes slashes: the file holds the data, not its JSON."""
+    data = fake_wa.make_backup(BACKUP_PASSWORD) + "/+/=="
+    fake_wa.backup_body = json.dumps({"settings": {"data": data}, "meta": {"version": "v2.45.1"}}).replace("/", "\\/")
+    failed, result, raw = run_module(wa_backup, args)
+    assert not failed, result
+    assert (tmp_path / "wa.backup").read_text() == data
+    assert result["checksum"] == hashlib.sha256(data.encode()).hexdigest()
+    no_secret(raw, data)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ("<html><h1>Welcome</h1></html>", "a proxy or another service answered"),
+        ('{"settings": {"data": "QUJD\\x"}}', "settings.data is not a valid JSON string"),
+        ('{"settings": {"data": "QUJD', "the answer ends inside settings.data: it was cut off"),
+    ],
+    ids=["html", "bad-escape", "truncated"],
+)
+def test_success_answer_of_the_wrong_shape_writes_nothing(fake_wa, args, tmp_path, answer, message):
+    fake_wa.fault(status=200, body=answer, ctype="text/html" if "html" in answer else None, path="/v1/settings/b")
+    failed, result, raw = run_module(wa_backup, args)
+    assert failed
+    assert message in result["msg"]
+    assert os.listdir(tmp_path) == []  # the temporary file is gone, nothing was published
+    no_secret(raw)
+
+
+def test_connection_broken_mid_answer_writes_nothing(fake_wa, args, tmp_path):
+    body = {"settings": {"data": fake_wa.make_backup(BACKUP_PASSWORD) * 50}}
+    fake_wa.fault(status=200, body=body, action="cut", path="/v1/settings/b", times=2)
+    args.update(retries=1, retry_backoff=0.01)
+    failed, result, raw = run_module(wa_backup, args)
+    assert failed
+    assert "was cut off" in result["msg"]
+    assert len(fake_wa.requests("POST", "/v1/settings/backup")) == 2  # retried once, from the start
+    assert os.listdir(tmp_path) == []
+    no_secret(raw, body["settings"]["data"][:40])
+
+
+def test_connection_broken_then_retried_writes_the_whole_data(fake_wa, args, tmp_path):
+    fake_wa.fault(status=200, body={"settings": {"data": "QUJD" * 1000}}, action="cut", path="/v1/settings/b")
+    args.update(retries=1, retry_backoff=0.01)
+    failed, result, _raw = run_module(wa_backup, args)
+    assert not failed, result
+    assert (tmp_path / "wa.backup").read_text() == fake_wa.make_backup(BACKUP_PASSWORD)
+
+
 def test_transient_error_is_retried(fake_wa, args):
     args.update(retries=2, retry_backoff=0.01)
     fake_wa.fault(status=503, body={"errors": [{"code": 1011, "title": "Service not ready"}]}, path="/v1/settings/b")
@@ -193,12 +265,15 @@ def test_return_data_needs_no_log(fake_wa, args, tmp_path):
     assert fake_wa.log == [] and os.listdir(tmp_path) == []
 
 
-def test_return_data_with_no_log(fake_wa, args):
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_return_data_with_no_log(fake_wa, args, tmp_path, check_mode):
     args["return_data"] = True
-    failed, result, _raw = run_module(wa_backup, args, no_log=True)
+    failed, result, _raw = run_module(wa_backup, args, no_log=True, check_mode=check_mode)
     assert not failed
     assert result["data"] == fake_wa.make_backup(BACKUP_PASSWORD)
+    assert result["checksum"] == hashlib.sha256(result["data"].encode()).hexdigest()
     assert any("never print it" in w for w in warnings_of(result))
+    assert os.listdir(tmp_path) == ([] if check_mode else ["wa.backup", "wa.backup.manifest.json"])
 
 
 @pytest.mark.parametrize(

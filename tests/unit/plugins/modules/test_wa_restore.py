@@ -69,6 +69,36 @@ def test_restore_from_src(fake_wa, args, backup):
     no_secret(raw, backup.read_text())
 
 
+@pytest.mark.parametrize("source", ["src", "data"])
+def test_restore_body_is_the_data_stripped_of_white_space(fake_wa, args, backup, source):
+    data = backup.read_text()
+    padded = f"\n  {data}\n\n"
+    del args["src"]
+    if source == "src":
+        backup.write_text(padded)
+        args.update(src=str(backup), checksum=hashlib.sha256(padded.encode()).hexdigest(), manifest=None)
+        os.unlink(str(backup) + ".manifest.json")
+    else:
+        args.update(data=padded, checksum=hashlib.sha256(padded.encode()).hexdigest())
+    failed, result, _raw = run_module(wa_restore, args)
+    assert not failed, result
+    assert fake_wa.restore_bodies == [json.dumps({"password": BACKUP_PASSWORD, "data": data}).encode()]
+
+
+def test_file_that_is_not_text_sends_nothing(fake_wa, args, backup):
+    payload = b"\xff\xfe" + backup.read_bytes()
+    backup.write_bytes(payload)
+    args["checksum"] = hashlib.sha256(payload).hexdigest()
+    os.unlink(str(backup) + ".manifest.json")
+    failed, result, _raw = run_module(wa_restore, args)
+    assert failed
+    assert (
+        result["msg"]
+        == f"The backup file {backup} is not text: it is not a backup written by wa_backup. Nothing was sent."
+    )
+    assert fake_wa.log == []
+
+
 @pytest.mark.parametrize("mode", ["null", "empty", "meta"])
 def test_success_answers(fake_wa, args, mode):
     fake_wa.restore_mode = mode

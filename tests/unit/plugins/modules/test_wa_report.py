@@ -1,0 +1,93 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of the wa_report module, on real files."""
+
+import os
+import stat
+
+import pytest
+
+from ansible_collections.wabiz.migration.plugins.modules import wa_report
+from ansible_collections.wabiz.migration.tests.unit.wa_fake_api import run_module
+
+FILES = {"run-1.json": '{"result": "migrated"}\n', "run-1.md": "# Migration\n\nmigrated: ünïcode\n"}
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_writes_every_file_0600_into_a_new_0700_directory(tmp_path):
+    directory = tmp_path / "reports" / "prod"
+
+    failed, result, _raw = run_module(wa_report, {"path": str(directory), "files": FILES})
+
+    assert not failed, result
+    assert result["changed"] is True
+    assert result["written"] == [str(directory / name) for name in FILES]
+    assert result["unchanged"] == []
+    assert mode(directory) == 0o700
+    for name, text in FILES.items():
+        assert (directory / name).read_text(encoding="utf-8") == text
+        assert mode(directory / name) == 0o600
+    assert sorted(os.listdir(directory)) == sorted(FILES)  # no temporary file left
+
+
+def test_same_text_is_left_alone_and_other_text_replaced(tmp_path):
+    run_module(wa_report, {"path": str(tmp_path), "files": FILES})
+    changed = dict(FILES, **{"run-1.md": "# Migration\n\nfailed\n"})
+
+    failed, result, _raw = run_module(wa_report, {"path": str(tmp_path), "files": changed})
+
+    assert not failed, result
+    assert result["written"] == [str(tmp_path / "run-1.md")]
+    assert result["unchanged"] == [str(tmp_path / "run-1.json")]
+    assert (tmp_path / "run-1.md").read_text() == "# Migration\n\nfailed\n"
+    _failed, again, _raw = run_module(wa_report, {"path": str(tmp_path), "files": changed})
+    assert again["changed"] is False and again["written"] == []
+
+
+def test_check_mode_writes_nothing_and_says_what_it_would(tmp_path):
+    directory = tmp_path / "reports"
+
+    failed, result, _raw = run_module(wa_report, {"path": str(directory), "files": FILES}, check_mode=True)
+
+    assert not failed, result
+    assert result["changed"] is True
+    assert result["written"] == [str(directory / name) for name in FILES]
+    assert not directory.exists()
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"../escape.json": "x", "ok.md": "x"}, "must be plain file names"),
+        ({".hidden": "x", "ok.md": "x"}, "must be plain file names"),
+        ({}, "files is empty"),
+    ],
+)
+def test_bad_names_are_refused_before_anything_is_written(tmp_path, files, message):
+    failed, result, _raw = run_module(wa_report, {"path": str(tmp_path / "r"), "files": files})
+
+    assert failed
+    assert message in result["msg"]
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_path_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "reports").write_text("not a directory")
+
+    failed, result, _raw = run_module(wa_report, {"path": str(tmp_path / "reports"), "files": FILES})
+
+    assert failed
+    assert "is not a directory" in result["msg"]
+    assert (tmp_path / "reports").read_text() == "not a directory"
+
+
+def test_a_write_that_fails_says_which_and_what_was_written(tmp_path):
+    (tmp_path / "run-1.md").mkdir()  # a directory where a report file should go
+
+    failed, result, _raw = run_module(wa_report, {"path": str(tmp_path), "files": FILES})
+
+    assert failed
+    assert "Cannot write %s" % (tmp_path / "run-1.md") in result["msg"]
+    assert result["written"] == [str(tmp_path / "run-1.json")]
