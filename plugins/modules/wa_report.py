@@ -42,10 +42,21 @@ options:
     required: true
   files:
     description:
-      - The files to write, each a file name (no C(/), not hidden) and its text.
-      - Render a template into a text with C(lookup('ansible.builtin.template', 'report.md.j2')).
-    type: dict
+      - The files to write, in this order.
+    type: list
+    elements: dict
     required: true
+    suboptions:
+      name:
+        description:
+          - The file's name in O(path): a plain name, without C(/), not hidden.
+        type: str
+        required: true
+      content:
+        description:
+          - Its text. Render a template into a text with C(lookup('ansible.builtin.template', 'report.md.j2')).
+        type: str
+        required: true
 seealso:
   - module: ansible.builtin.copy
 """
@@ -55,8 +66,10 @@ EXAMPLES = r"""
   wabiz.migration.wa_report:
     path: /var/lib/wa-migrations/reports
     files:
-      "prod-{{ run_id }}.json": "{{ report | to_nice_json }}\n"
-      "prod-{{ run_id }}.md": "{{ lookup('ansible.builtin.template', 'report.md.j2') }}"
+      - name: prod-{{ run_id }}.json
+        content: "{{ report | to_nice_json }}\n"
+      - name: prod-{{ run_id }}.md
+        content: "{{ lookup('ansible.builtin.template', 'report.md.j2') }}"
 """
 
 RETURN = r"""
@@ -94,23 +107,34 @@ def holds(path, payload):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(path=dict(type="path", required=True), files=dict(type="dict", required=True)),
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            files=dict(
+                type="list",
+                elements="dict",
+                required=True,
+                options=dict(name=dict(type="str", required=True), content=dict(type="str", required=True)),
+            ),
+        ),
         supports_check_mode=True,
     )
     directory = os.path.abspath(module.params["path"])
     files = module.params["files"]
-    wrong = sorted(str(name) for name in files if bad_name(name))
+    names = [item["name"] for item in files]
+    wrong = sorted(name for name in names if bad_name(name))
     if wrong:
         module.fail_json(msg="files: %s must be plain file names (no '/', not hidden); nothing was written." % wrong)
+    if len(set(names)) < len(names):
+        module.fail_json(msg="files: a name is given twice; nothing was written.")
     if not files:
         module.fail_json(msg="files is empty: give at least one file name and its text.")
     if os.path.lexists(directory) and not os.path.isdir(directory):
         module.fail_json(msg="path %s exists and is not a directory: choose another path." % directory)
 
     written, unchanged = [], []
-    for name, text in files.items():
-        path = os.path.join(directory, name)
-        payload = ("" if text is None else str(text)).encode("utf-8")
+    for item in files:
+        path = os.path.join(directory, item["name"])
+        payload = item["content"].encode("utf-8")
         if holds(path, payload):
             unchanged.append(path)
             continue

@@ -9,7 +9,14 @@ import pytest
 from ansible_collections.wabiz.migration.plugins.modules import wa_report
 from ansible_collections.wabiz.migration.tests.unit.wa_fake_api import run_module
 
-FILES = {"run-1.json": '{"result": "migrated"}\n', "run-1.md": "# Migration\n\nmigrated: ünïcode\n"}
+TEXTS = {"run-1.json": '{"result": "migrated"}\n', "run-1.md": "# Migration\n\nmigrated: ünïcode\n"}
+
+
+def files(texts):
+    return [{"name": name, "content": content} for name, content in texts.items()]
+
+
+FILES = files(TEXTS)
 
 
 def mode(path):
@@ -23,18 +30,18 @@ def test_writes_every_file_0600_into_a_new_0700_directory(tmp_path):
 
     assert not failed, result
     assert result["changed"] is True
-    assert result["written"] == [str(directory / name) for name in FILES]
+    assert result["written"] == [str(directory / name) for name in TEXTS]
     assert result["unchanged"] == []
     assert mode(directory) == 0o700
-    for name, text in FILES.items():
+    for name, text in TEXTS.items():
         assert (directory / name).read_text(encoding="utf-8") == text
         assert mode(directory / name) == 0o600
-    assert sorted(os.listdir(directory)) == sorted(FILES)  # no temporary file left
+    assert sorted(os.listdir(directory)) == sorted(TEXTS)  # no temporary file left
 
 
 def test_same_text_is_left_alone_and_other_text_replaced(tmp_path):
     run_module(wa_report, {"path": str(tmp_path), "files": FILES})
-    changed = dict(FILES, **{"run-1.md": "# Migration\n\nfailed\n"})
+    changed = files(dict(TEXTS, **{"run-1.md": "# Migration\n\nfailed\n"}))
 
     failed, result, _raw = run_module(wa_report, {"path": str(tmp_path), "files": changed})
 
@@ -53,16 +60,17 @@ def test_check_mode_writes_nothing_and_says_what_it_would(tmp_path):
 
     assert not failed, result
     assert result["changed"] is True
-    assert result["written"] == [str(directory / name) for name in FILES]
+    assert result["written"] == [str(directory / name) for name in TEXTS]
     assert not directory.exists()
 
 
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ({"../escape.json": "x", "ok.md": "x"}, "must be plain file names"),
-        ({".hidden": "x", "ok.md": "x"}, "must be plain file names"),
-        ({}, "files is empty"),
+        (files({"../escape.json": "x", "ok.md": "x"}), "must be plain file names"),
+        (files({".hidden": "x", "ok.md": "x"}), "must be plain file names"),
+        ([{"name": "a.md", "content": "x"}, {"name": "a.md", "content": "y"}], "a name is given twice"),
+        ([], "files is empty"),
     ],
 )
 def test_bad_names_are_refused_before_anything_is_written(tmp_path, files, message):
