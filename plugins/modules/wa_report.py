@@ -49,7 +49,7 @@ options:
     suboptions:
       name:
         description:
-          - The file's name in O(path): a plain name, without C(/), not hidden.
+          - The file's name in O(path), a plain name (without C(/), not hidden).
         type: str
         required: true
       content:
