@@ -37,7 +37,7 @@ def migrate(job: dict) -> None:
         answer = target.call("POST", "/v1/settings/restore", json={"password": job["backup_password"], "data": data})
         answer.raise_for_status()
         engine = docker.from_env(version="auto")
-        engine.containers.get(job["container"]).restart(timeout=10)
+        engine.containers.get(job["target_container"]).restart(timeout=10)
         engine.close()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -94,19 +94,21 @@ def inventory(pair: Pair, path: Path) -> Path:
     )
 
 
+def migration_job(pair: Pair, backup_dest: Path) -> dict:
+    """What the floor and the plain playbook are given: the pair, its secrets, where to save the backup."""
+    return {
+        "source_url": pair.source.url,
+        "target_url": pair.target.url,
+        "ca_path": str(pair.ca_path),
+        "admin_password": pair.admin_password,
+        "backup_password": BACKUP_PASSWORD,
+        "backup_dest": str(backup_dest),
+        "target_container": pair.target.name,
+    }
+
+
 def run_floor(pair: Pair, work: Path) -> Run:
-    job = write_private(
-        work / "floor-job.json",
-        {
-            "source_url": pair.source.url,
-            "target_url": pair.target.url,
-            "ca_path": str(pair.ca_path),
-            "admin_password": pair.admin_password,
-            "backup_password": BACKUP_PASSWORD,
-            "backup_dest": str(work / "floor.wabk"),
-            "container": pair.target.name,
-        },
-    )
+    job = write_private(work / "floor-job.json", migration_job(pair, work / "floor.wabk"))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
     return run_timed([sys.executable, str(HERE / "floor.py"), str(job)], work / "floor.log", env)
 
@@ -129,18 +131,8 @@ def run_ansible_minimum(pair: Pair, work: Path) -> Run:
 
 
 def run_plain(pair: Pair, work: Path) -> Run:
-    extra = write_private(
-        work / "plain-vars.json",
-        {
-            "bench_source_url": pair.source.url,
-            "bench_target_url": pair.target.url,
-            "bench_ca_path": str(pair.ca_path),
-            "bench_admin_password": pair.admin_password,
-            "bench_backup_password": BACKUP_PASSWORD,
-            "bench_backup_dest": str(work / "plain.wabk"),
-            "bench_target_container": pair.target.name,
-        },
-    )
+    job = migration_job(pair, work / "plain.wabk")
+    extra = write_private(work / "plain-vars.json", {f"bench_{key}": value for key, value in job.items()})
     local = localhost_inventory(work / "localhost.yml")
     return ansible_playbook(HERE / "plain_migrate.yml", local, work / "plain.log", ["-e", f"@{extra}"])
 
