@@ -121,6 +121,7 @@ class Sighting:
     internal: dict[str, bool]
     port_bindings: dict
     publish_all: bool
+    running: bool
 
 
 @dataclass
@@ -158,6 +159,7 @@ class IsolationWatch:
             internal=internal,
             port_bindings=attrs["HostConfig"].get("PortBindings") or {},
             publish_all=bool(attrs["HostConfig"].get("PublishAllPorts")),
+            running=bool(attrs["State"]["Running"]),
         )
 
     def of(self, suffix: str) -> list[Sighting]:

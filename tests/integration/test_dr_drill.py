@@ -124,8 +124,13 @@ def test_drill_restores_into_an_isolated_scratch_client_and_removes_it(live, doc
     for sighting in webapp:
         assert sighting.networks == [isolated] and sighting.internal == {isolated: True}
         assert (sighting.port_bindings, sighting.publish_all) == ({}, False)
-    for sighting in relay:
+    # The relay is created on one network and connected to the other before it starts: only a
+    # running relay has settled, and it must then bridge exactly the two.
+    running_relay = [sighting for sighting in relay if sighting.running]
+    assert running_relay, "the watch never saw the relay running"
+    for sighting in running_relay:
         assert sighting.networks == sorted([isolated, front])
+    for sighting in relay:
         assert [b["HostIp"] for bindings in sighting.port_bindings.values() for b in bindings] == ["127.0.0.1"]
     assert drill_resources(docker_client, f"wabiz.migration/drill={report['drill_id']}") == {
         "containers": [],
