@@ -13,5 +13,5 @@ scripts/docker-engine.sh
 scripts/build-images.sh >/dev/null
 export PATH="$ROOT/.venv/bin:$PATH"
 export ANSIBLE_COLLECTIONS_PATH="$ROOT/.collections"
-export PYTHONPATH="$ROOT/tests/bench:$ROOT/tests/integration:$ROOT/tests/emulator${PYTHONPATH:+:$PYTHONPATH}"
-exec python "$ROOT/tests/bench/run.py" "$@"
+export PYTHONPATH="$ROOT/bench:$ROOT/tests/integration:$ROOT/tests/emulator${PYTHONPATH:+:$PYTHONPATH}"
+exec python "$ROOT/bench/run.py" "$@"

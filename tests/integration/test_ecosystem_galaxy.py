@@ -42,7 +42,7 @@ EXCLUDED = (
     "tests/docker/",
     "tests/emulator/",
     "tests/integration/",
-    "tests/bench/",
+    "bench/",
     "ansible.cfg",
     "execution-environment.yml",
     "requirements-dev.txt",
