@@ -247,10 +247,6 @@ def main():
     params = module.params
     if not params["backup_password"]:
         module.fail_json(msg="backup_password is empty: give the password used when the backup was made.")
-    if params["restore_timeout"] <= 0:
-        module.fail_json(msg="restore_timeout must be more than 0 seconds (got %s)." % params["restore_timeout"])
-    if params["shards"] is not None and params["shards"] < 1:
-        module.fail_json(msg="shards must be 1 or more (got %d)." % params["shards"])
     if params["src"] is not None:
         params["src"] = os.path.abspath(params["src"])
 

@@ -154,16 +154,14 @@ def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
 
 
 def test_failed_manifest_removes_the_new_data_file(tmp_path, monkeypatch):
-    real = wa_backup_file.atomic_write
-    calls = []
+    real = wa_backup_file._publish
 
-    def flaky(path, payload, force=False):
-        calls.append(path)
+    def flaky(tmp, path, force):
         if path.endswith(".manifest.json"):
             raise OSError(errno.EIO, "I/O error")
-        return real(path, payload, force)
+        return real(tmp, path, force)
 
-    monkeypatch.setattr(wa_backup_file, "atomic_write", flaky)
+    monkeypatch.setattr(wa_backup_file, "_publish", flaky)
     with pytest.raises(OSError):
         write_backup(str(tmp_path / "wa.backup"), DATA, FIELDS)
     assert files(tmp_path) == []
