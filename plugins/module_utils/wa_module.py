@@ -109,7 +109,9 @@ class WABaseModule(AnsibleModule):
         user_info = url_user_info(self.params.get("api_url"))
         if user_info:
             # Hidden from everything the module returns, the echo of its arguments (-vvv) included.
-            self.no_log_values.update(part for part in [user_info] + user_info.split(":", 1)[1:] if part)
+            self.no_log_values.add(user_info)
+            if user_info.partition(":")[2]:
+                self.no_log_values.add(user_info.partition(":")[2])
         problems = option_problems(self.argument_spec, self.params)
         if problems:
             self.fail_json(msg="%s Nothing was done." % " ".join(problems))

@@ -169,7 +169,7 @@ def test_bad_connection_options(args, message):
     """Each refused before any connection (the api_url resolves nowhere), with the option named, no secret quoted."""
     base = {"api_url": "https://wa:443", "password": "Xyz-Secret-1!"}
     base.update(args)
-    failed, result, raw = run_module(probe_module(call_api=True), base)
+    failed, result, _raw = run_module(probe_module(call_api=True), base)
     assert failed and message in result["msg"], result["msg"]
     assert result.get("error", {}).get("kind", "config") == "config"  # refused before anything was tried
     for name in ("password", "token"):
