@@ -39,6 +39,10 @@ from ansible_collections.wabiz.migration.plugins.module_utils.wa_json_stream imp
     RequestBodyError,
     StringValueExtractor,
 )
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_url import (
+    safe_url,
+    url_user_info,
+)
 
 try:
     from http.client import IncompleteRead, RemoteDisconnected
@@ -187,21 +191,6 @@ def _has(chain, *types):
 
 def _u3(name):
     return getattr(u3exc, name, None) if u3exc is not None else None
-
-
-# user[:password]@ before the host, with or without a scheme (user:secret@host has none).
-_USER_INFO = re.compile(r"^(\s*(?:[a-zA-Z][a-zA-Z0-9+.\-]*://)?)([^/?#\s]*)@")
-
-
-def url_user_info(url):
-    """The user information (``user:password``) in ``url``, or None."""
-    match = _USER_INFO.match(url or "")
-    return match.group(2) if match else None
-
-
-def safe_url(url):
-    """``url`` without any user:password@ part, with or without a scheme."""
-    return _USER_INFO.sub(r"\1", url or "", count=1)
 
 
 USER_INFO_MESSAGE = (
