@@ -51,11 +51,13 @@ options:
   wait_timeout:
     description:
       - Seconds to wait for O(wait_for) before failing. The failure shows the last health seen and the last error.
+      - The calls made while waiting end by then too (each within O(timeout) and what remains of the wait).
+      - From 0 (read once) to 604800 (7 days).
     type: float
     default: 300
   wait_interval:
     description:
-      - Seconds between two polls while waiting.
+      - Seconds between two polls while waiting. At least 0.05 (polling faster only loads the client), at most 3600.
     type: float
     default: 0.5
   expected_shards:
