@@ -259,7 +259,8 @@ def wait(client, wanted, timeout, interval, expected_shards=None, clock=time.mon
         while True:
             remaining = deadline - clock()
             try:
-                per_call = min(client.timeout, max(remaining, 1.0)) if wanted != "none" else None
+                # Each call ends by the wait's deadline (a call needs a moment; wait_timeout 0 reads once).
+                per_call = min(client.timeout, max(remaining, 0.1)) if wanted != "none" and timeout > 0 else None
                 health = client.health(timeout=per_call)
                 summary = summarize(health)
                 last_health, last_summary, last_error = health, summary, None

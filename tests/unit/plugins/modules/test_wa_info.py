@@ -237,8 +237,8 @@ def test_wait_request_timeout_is_bounded_by_the_deadline():
     with pytest.raises(WaitTimeout):
         wait(client, "registered", 5, 0.1, clock=clock, sleep=clock.sleep)
     assert client.calls[0] == 5
-    assert all(1.0 <= t <= 30 for t in client.calls)
-    assert client.calls[-1] == 1.0
+    assert all(0.1 <= t <= 5 for t in client.calls)
+    assert client.calls[-1] < 1.0  # cut to what remained of the wait (at least 0.1 s for a call)
 
 
 def test_wait_fails_at_once_on_non_transient_errors():
