@@ -334,3 +334,47 @@ def test_backup_prune_in_a_shared_directory_deletes_only_its_own_backups(source,
     again = run.result("Prune again")
     assert again["changed"] is False and again["deleted"] == []
     assert json.dumps(again["not_ours"]).count("not a backup written by this collection") == 4
+
+
+# -- the role: no URL with credentials in its summary or reports -----------------------------------
+
+
+def test_the_role_never_prints_or_writes_a_url_with_credentials(emulators, play, tmp_path):
+    """The source's URL carries a password: the run stops before any request, its report and summary show the URL
+    without it (at -vvv, as people see it; the variables come from a file, like a vault's)."""
+    source, target = emulators.source(), emulators.target()
+    reports = tmp_path / "reports"
+    variables = tmp_path / "vars.yml"
+    variables.write_text(
+        json.dumps(
+            {
+                "migrate_source_api_url": source.url.replace("://", f"://admin:{SECRET_IN_URL}@"),
+                "migrate_source_password": source.admin_password,
+                "migrate_target_api_url": target.url,
+                "migrate_target_password": target.admin_password,
+                "migrate_backup_password": BACKUP_PASSWORD,
+                "migrate_restart_strategy": "none",
+                "migrate_backup_dir": str(tmp_path / "backups"),
+                "migrate_report_dir": str(reports),
+                "migrate_lock_dir": str(tmp_path / "locks"),
+            }
+        )
+    )
+    before_source, before_target = source.snapshot(), target.snapshot()
+
+    run = play(
+        [{"name": "Migrate", "ansible.builtin.include_role": {"name": "wabiz.migration.migrate"}}],
+        verbosity=3,
+        json_output=False,
+        args=["--extra-vars", f"@{variables}"],
+    )
+
+    assert run.rc != 0
+    assert "api_url holds user information" in run.output
+    assert source.api_requests_since(before_source) == [] and target.api_requests_since(before_target) == []
+    written = {path.name: path.read_text() for path in reports.iterdir()}
+    assert sorted(name.rsplit(".", 1)[1] for name in written) == ["json", "md"]
+    (report,) = [json.loads(text) for name, text in written.items() if name.endswith(".json")]
+    assert report["source"]["api_url"] == source.url and report["result"] == "failed"
+    for where, text in [("output", run.output), *written.items()]:
+        assert SECRET_IN_URL not in text, where
