@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
+import socketserver
 import subprocess
 import sys
 import threading
@@ -27,46 +27,34 @@ from playbook_runner import localhost_inventory, run_playbook, write_playbook
 HERE = Path(__file__).resolve().parent
 
 
-class MisbehavingServer:
-    """A TCP server on 127.0.0.1 that reads a request's head, then runs ``answer(conn)`` (in a thread each)."""
+class _Request(socketserver.StreamRequestHandler):
+    def handle(self):
+        first = self.rfile.readline()
+        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+            pass  # the rest of the head; the requests here have no body
+        self.server.requests.append(first.decode("latin-1").strip())
+        try:
+            self.server.answer(self.connection)
+        except OSError:
+            pass  # the client closed the connection: what the tests want
+
+
+class MisbehavingServer(socketserver.ThreadingTCPServer):
+    """A server on 127.0.0.1 that reads a request's head, then runs ``answer(socket)`` (a thread each)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
 
     def __init__(self, answer):
+        super().__init__(("127.0.0.1", 0), _Request)
         self.answer = answer
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
         self.requests: list[str] = []
-        self.closed_early = 0  # answers the client stopped reading (it closed the connection)
-        threading.Thread(target=self._loop, daemon=True).start()
-
-    def _loop(self):
-        while True:
-            try:
-                conn, _addr = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn):
-        with conn:
-            conn.settimeout(60)
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                head += chunk
-            self.requests.append(head.split(b"\r\n", 1)[0].decode("latin-1"))
-            try:
-                self.answer(conn)
-            except OSError:
-                self.closed_early += 1
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
 
     def close(self):
-        self.sock.close()
+        self.shutdown()
+        self.server_close()
 
 
 def drip(conn):
