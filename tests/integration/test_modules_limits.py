@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -259,6 +260,42 @@ def test_a_full_disk_leaves_no_file_and_keeps_the_earlier_backup(emulators, play
     assert sorted(os.listdir(disk)) == ["prod.wabk", "prod.wabk.manifest.json"]  # not one temporary file
     assert (dest.read_bytes(), (disk / "prod.wabk.manifest.json").read_bytes()) == earlier
     assert backup_is_whole(dest)
+
+
+def fill(disk):
+    """Fill the disk to its last byte with one file (as another program would)."""
+    fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, b"x" * 4096)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC, exc
+    finally:
+        os.close(fd)
+
+
+def test_a_disk_already_full_leaves_nothing_attempt_after_attempt(source, play, tiny_disk):
+    """A small backup (its data buffered, so the failure comes at the flush and again at the close)."""
+    disk = tiny_disk(256 * 1024)
+    fill(disk)
+
+    run = play(
+        [
+            source.task(
+                f"Backup {n}",
+                "wa_backup",
+                keywords={"ignore_errors": True},
+                backup_password=BACKUP_PASSWORD,
+                dest=str(disk / "prod.wabk"),
+            )
+            for n in (1, 2, 3)
+        ]
+    )
+
+    for n in (1, 2, 3):
+        result = run.result(f"Backup {n}")
+        assert result["failed"] and "No space left on device" in result["msg"], result
+    assert os.listdir(disk) == ["filler"]  # not one hidden .tmp file, attempt after attempt
 
 
 def test_no_room_for_the_manifest_leaves_no_file_either(emulators, play, tmp_path, tiny_disk):
