@@ -497,10 +497,11 @@ class WAClient(object):
         return error
 
     def _too_large(self, method, path, size_text):
+        """The WAApiError of an answer above max_answer_size; ``size_text`` says how it was found out."""
         message = (
-            "%s %s: the answer from %s is %s, more than %d bytes, the most read of an answer that is not a "
-            "backup: it is not the API's answer, and was not read on. A proxy or another service may answer "
-            "at api_url: check it." % (method, path, self.display_url, size_text, self.max_answer_size)
+            "%s %s: the answer from %s is %s %d bytes, the most read of an answer that is not a backup: it is "
+            "not the API's answer, and was not read further. A proxy or another service may answer at api_url: "
+            "check it." % (method, path, self.display_url, size_text, self.max_answer_size)
         )
         return WAApiError(self.scrub(message), kind="too_large", method=method, path=path, sent=True)
 
@@ -510,13 +511,13 @@ class WAClient(object):
         announced = (response.headers.get("Content-Length") or "").strip()
         if announced.isdigit() and int(announced) > limit:
             response.close()
-            raise self._too_large(method, path, "announced as %s bytes" % announced)
+            raise self._too_large(method, path, "announced as %s bytes, more than" % announced)
         body = bytearray()
         for chunk in response.iter_content(CHUNK_SIZE):
             body += chunk
             if len(body) > limit:
                 response.close()
-                raise self._too_large(method, path, "larger")
+                raise self._too_large(method, path, "larger than")
         response._content = bytes(body)
         response._content_consumed = True
 

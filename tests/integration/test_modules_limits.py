@@ -98,8 +98,8 @@ def test_a_huge_health_answer_is_refused_at_the_limit_with_bounded_memory(huge_s
     assert result["failed"]
     assert result["error"]["kind"] == "too_large"
     assert result["msg"] == (
-        f"GET /v1/health: the answer from {huge_server.url} is larger, more than 8388608 bytes, the most read of "
-        "an answer that is not a backup: it is not the API's answer, and was not read on. A proxy or another "
+        f"GET /v1/health: the answer from {huge_server.url} is larger than 8388608 bytes, the most read of an "
+        "answer that is not a backup: it is not the API's answer, and was not read further. A proxy or another "
         "service may answer at api_url: check it."
     )
     grown = module["maxrss"] - baseline["maxrss"]
