@@ -42,7 +42,6 @@ __metaclass__ = type
 
 import calendar
 import fnmatch
-import json
 import math
 import os
 import stat
@@ -50,12 +49,11 @@ import time
 from collections import namedtuple
 
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_backup_file import (
-    MANIFEST_FORMAT,
     MANIFEST_SUFFIX,
     BackupFileError,
     kind_of,
+    load_manifest,
     manifest_path_for,
-    open_regular,
     verify_backup,
 )
 
@@ -185,18 +183,12 @@ def load(path, mtime):
 
 def _our_manifest(path, name):
     """None when ``path`` is a manifest of this collection naming the file ``name``, else why it is not."""
-    try:
-        with open_regular(path, "its manifest") as handle:
-            raw = handle.read(1024 * 1024 + 1)
-        manifest = json.loads(raw.decode("utf-8")) if len(raw) <= 1024 * 1024 else None
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return "no manifest beside it, so not a backup written by this collection (or its manifest was lost)"
+    try:
+        manifest = load_manifest(path)
     except BackupFileError as exc:
-        return str(exc)
-    except (OSError, ValueError):
-        return "its manifest cannot be read as one of this collection's"
-    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT or "sha256" not in manifest:
-        return "%s is not a manifest of this collection" % os.path.basename(path)
+        return "not known as a backup of this collection: %s" % exc
     if manifest.get("file") != name:
         return "its manifest names another file (%s): a copy, or not ours" % (manifest.get("file"),)
     return None

@@ -283,12 +283,13 @@ def test_scan_verifies_ours_and_reports_every_other_file_as_not_ours(tmp_path):
     assert found["prod-2.wabk"].problem.startswith("Checksum mismatch: the backup file ")
     assert others == {
         "copy.wabk": "its manifest names another file (prod-4.wabk): a copy, or not ours",
-        "fifo-manifest.wabk": f"its manifest {tmp_path}/fifo-manifest.wabk.manifest.json is a FIFO (named pipe), "
-        "not a regular file: give the path of a file.",
+        "fifo-manifest.wabk": f"not known as a backup of this collection: The manifest {tmp_path}/fifo-manifest"
+        ".wabk.manifest.json is a FIFO (named pipe), not a regular file: give the path of a file.",
         "latest.wabk": "a symbolic link, not a backup file",
         "pipe.wabk": "a FIFO (named pipe), not a backup file",
         "prod-3.wabk": "no manifest beside it, so not a backup written by this collection (or its manifest was lost)",
-        "tool.wabk": "tool.wabk.manifest.json is not a manifest of this collection",
+        "tool.wabk": f"not known as a backup of this collection: {tmp_path}/tool.wabk.manifest.json is not a "
+        "backup manifest: it has no format field.",
     }
     # The pattern narrows, never widens: with "*" the same files are ours, and the others are reported.
     backups, not_ours = scan(str(tmp_path), "*")
