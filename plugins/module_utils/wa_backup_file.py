@@ -298,6 +298,31 @@ def check_kinds(dest):
             )
 
 
+def check_ours_to_replace(dest):
+    """What force would replace at dest (data, manifest) must be a backup this collection wrote, or nothing.
+
+    Known as ours by its manifest: valid, and naming dest's file. Anything else is never replaced.
+    """
+    manifest_path = manifest_path_for(dest)
+    there = [path for path in (dest, manifest_path) if os.path.lexists(path)]
+    if not there:
+        return
+    if manifest_path not in there:
+        problem = "there is no manifest beside it"
+    else:
+        try:
+            named = load_manifest(manifest_path).get("file")
+        except BackupFileError as exc:
+            problem = str(exc).rstrip(".")
+        else:
+            problem = None if named == os.path.basename(dest) else "its manifest names another file (%s)" % named
+    if problem:
+        raise BackupFileError(
+            "%s exists and is not a backup written by this collection (%s): force only replaces the collection's "
+            "own backups. Move it away or choose another dest." % (there[0], problem)
+        )
+
+
 def check_destination(dest, force=False):
     """Fail early (before any API call) when ``dest`` cannot be written as asked.
 
@@ -317,7 +342,9 @@ def check_destination(dest, force=False):
     check_kinds(dest)
     if not _missing_directories(directory) and not os.access(directory, os.W_OK | os.X_OK):
         raise BackupFileError("The directory %s of dest is not writable by this user." % directory)
-    if not force:
+    if force:
+        check_ours_to_replace(dest)
+    else:
         for path in (dest, manifest_path_for(dest)):
             if os.path.lexists(path):
                 raise BackupFileError(
@@ -395,6 +422,8 @@ class BackupWriter(DataDigest):
         manifest = build_manifest(self.sha256, self.size, **fields)
         manifest_path = manifest_path_for(self.dest)
         check_kinds(self.dest)  # again: something may have appeared since the module's first check
+        if force:
+            check_ours_to_replace(self.dest)
         with _TempFile(manifest_path) as manifest_temp:
             manifest_temp.handle.write((json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
             manifest_temp.sync()

@@ -61,6 +61,9 @@ options:
     description:
       - Overwrite O(dest) (and its manifest) when they exist. Without it, an existing file makes the module fail
         before anything is asked of the client.
+      - Only a backup written by this collection is ever replaced - one whose manifest beside it is valid and names
+        it (a damaged one included). Any other file at O(dest) or its manifest path is refused, with or without
+        O(force), before anything is asked of the client.
       - The earlier backup is kept until the new data and its manifest are both complete and in place; if the
         manifest cannot be published, the earlier data file is put back.
       - O(dest) and its manifest path must each be a regular file or nothing. A directory, a device (such as

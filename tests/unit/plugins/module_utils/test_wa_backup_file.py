@@ -95,8 +95,7 @@ def test_existing_manifest_alone_is_not_clobbered_either(tmp_path):
 
 def test_force_overwrites_atomically(tmp_path):
     dest = tmp_path / "wa.backup"
-    dest.write_text("old")
-    (tmp_path / "wa.backup.manifest.json").write_text("{}")
+    write_backup(str(dest), "old", FIELDS)
     os.chmod(dest, 0o644)
     _manifest, _path = write_backup(str(dest), DATA, FIELDS, force=True)
     assert dest.read_text() == DATA

@@ -206,3 +206,39 @@ def test_manifest_written_whole_before_the_data_is_published(tmp_path, monkeypat
         order[1][0] == "wa.backup.manifest.json"
         and order[1][1] == len(json.dumps(manifest, indent=2, sort_keys=True)) + 1
     )
+
+
+@pytest.mark.parametrize(
+    ("data", "manifest", "problem"),
+    [
+        ("notes", None, "there is no manifest beside it"),
+        ("notes", '{"tool": "another"}', "is not a backup manifest: it has no format field"),
+        (None, '{"x": 1}', "is not a backup manifest: it has no format field"),
+        ("copy", "OTHER", "its manifest names another file (other.backup)"),
+    ],
+)
+def test_force_never_replaces_what_the_collection_did_not_write(tmp_path, data, manifest, problem):
+    dest = tmp_path / "wa.backup"
+    if manifest == "OTHER":
+        write_backup(str(tmp_path / "other.backup"), OLD, {})
+        os.rename(tmp_path / "other.backup.manifest.json", tmp_path / "wa.backup.manifest.json")
+        os.unlink(tmp_path / "other.backup")
+    elif manifest is not None:
+        (tmp_path / "wa.backup.manifest.json").write_text(manifest)
+    if data is not None:
+        dest.write_text(data)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(BackupFileError, match="is not a backup written by this collection") as info:
+        check_destination(str(dest), force=True)
+    assert problem in str(info.value)
+    with pytest.raises(BackupFileError, match="force only replaces the collection's own backups"):
+        write_backup(str(dest), DATA, {}, force=True)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_force_replaces_a_lone_manifest_of_its_own(tmp_path):
+    dest = tmp_path / "wa.backup"
+    write_backup(str(dest), OLD, {})
+    os.unlink(dest)  # the data went, its manifest stayed
+    write_backup(str(dest), DATA, {}, force=True)
+    assert verify_backup(str(dest))["size"] == len(DATA)
