@@ -81,7 +81,7 @@ def test_a_wait_on_a_dripping_server_ends_at_its_wait_timeout(drip_server, probe
     assert result["failed"]
     assert result["msg"].startswith(f"Timed out after 5s waiting for the client at {drip_server.url} to be ready.")
     assert "did not complete within" in result["msg"]  # the last error
-    assert 5 <= result["waited"] < 5.8, result["waited"]  # the calls made while waiting end by then too
+    assert 5 <= result["waited"] < 6, result["waited"]  # the calls made while waiting end by then too
     print(f"wait: waited {result['waited']} s, module process {module['elapsed']:.2f} s")
     assert 5 <= module["elapsed"] < 10, module
 
