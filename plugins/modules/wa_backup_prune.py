@@ -195,7 +195,7 @@ not_ours:
 
 import os  # noqa: E402
 
-from ansible_collections.wabiz.migration.plugins.module_utils.wa_module import WABaseModule  # noqa: E402
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_module_base import WABaseModule  # noqa: E402
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_retention import (  # noqa: E402
     POLICY_ARGUMENT_SPEC,
     RetentionError,

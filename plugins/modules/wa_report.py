@@ -91,7 +91,7 @@ unchanged:
 import os  # noqa: E402
 
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_backup_file import atomic_write  # noqa: E402
-from ansible_collections.wabiz.migration.plugins.module_utils.wa_module import WABaseModule  # noqa: E402
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_module_base import WABaseModule  # noqa: E402
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_url import without_url_credentials  # noqa: E402
 
 

@@ -377,7 +377,7 @@ def test_backup_prune_in_a_shared_directory_deletes_only_its_own_backups(source,
 
 
 def test_the_role_never_prints_or_writes_a_url_with_credentials(emulators, play, tmp_path):
-    """The source's URL carries a password: the run stops before any request, its report and summary show the URL
+    """Both URLs carry a password: the run stops before any request; its lock, report and summary show the URLs
     without it (at -vvv, as people see it; the variables come from a file, like a vault's)."""
     source, target = emulators.source(), emulators.target()
     reports = tmp_path / "reports"
@@ -387,7 +387,7 @@ def test_the_role_never_prints_or_writes_a_url_with_credentials(emulators, play,
             {
                 "migrate_source_api_url": source.url.replace("://", f"://admin:{SECRET_IN_URL}@"),
                 "migrate_source_password": source.admin_password,
-                "migrate_target_api_url": target.url,
+                "migrate_target_api_url": target.url.replace("://", f"://admin:{SECRET_IN_URL}@"),
                 "migrate_target_password": target.admin_password,
                 "migrate_backup_password": BACKUP_PASSWORD,
                 "migrate_restart_strategy": "none",
@@ -412,6 +412,8 @@ def test_the_role_never_prints_or_writes_a_url_with_credentials(emulators, play,
     written = {path.name: path.read_text() for path in reports.iterdir()}
     assert sorted(name.rsplit(".", 1)[1] for name in written) == ["json", "md"]
     (report,) = [json.loads(text) for name, text in written.items() if name.endswith(".json")]
-    assert report["source"]["api_url"] == source.url and report["result"] == "failed"
-    for where, text in [("output", run.output), *written.items()]:
+    assert report["source"]["api_url"] == source.url and report["target"]["api_url"] == target.url
+    assert report["result"] == "failed"
+    locks = {path.name: path.read_text() for path in (tmp_path / "locks").iterdir()}
+    for where, text in [("output", run.output), *written.items(), *locks.items()]:
         assert SECRET_IN_URL not in text, where

@@ -250,3 +250,31 @@ def test_module_utils_import_is_guarded():
         [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": path}, check=False
     )
     assert done.stdout.strip() == "guarded", done.stderr
+
+
+def base_probe():
+    """A module on WABaseModule alone (no connection options), as wa_lock, wa_report and wa_backup_prune are."""
+    from ansible_collections.wabiz.migration.plugins.module_utils.wa_module_base import WABaseModule
+
+    def main():
+        module = WABaseModule(
+            argument_spec=dict(resource=dict(type="str"), owner=dict(type="str"), where=dict(type="path")),
+            supports_check_mode=True,
+        )
+        module.exit_json(changed=False, seen=module.params)
+
+    return types.SimpleNamespace(main=main)
+
+
+def test_url_credentials_in_any_option_are_hidden_from_the_result():
+    failed, result, raw = run_module(
+        base_probe(), {"resource": "https://admin:S3cr3t-In-Url@wa:443", "owner": "admin@ops", "where": "/tmp/x"}
+    )
+    assert not failed
+    assert "S3cr3t-In-Url" not in raw
+    assert result["seen"]["owner"] == "admin@ops"  # not a URL: nothing hidden, "admin" stays readable
+
+
+def test_a_path_option_with_a_nul_fails_the_base_module_before_anything():
+    failed, result, _raw = run_module(base_probe(), {"where": "/tmp/a\x00b"})
+    assert failed and result["msg"] == "where holds a NUL character: it cannot be a path. Nothing was done."
