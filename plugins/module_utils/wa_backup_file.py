@@ -28,10 +28,12 @@ __metaclass__ = type
 
 import codecs
 import errno
+import fcntl
 import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 import time
 
@@ -39,6 +41,10 @@ from ansible_collections.wabiz.migration.plugins.module_utils.wa_json_stream imp
 
 MANIFEST_FORMAT = 1
 MANIFEST_SUFFIX = ".manifest.json"
+# The longest file name a file system takes, and what the manifest's temporary file adds to dest's name
+# ("." + name + ".manifest.json" + "." + 8 random characters + ".tmp").
+NAME_MAX = 255
+_TEMP_MANIFEST_EXTRA = 1 + len(MANIFEST_SUFFIX) + 1 + 8 + len(".tmp")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -48,6 +54,49 @@ class BackupFileError(Exception):
 
 def manifest_path_for(path):
     return "%s%s" % (path, MANIFEST_SUFFIX)
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISLNK, "a symbolic link"),
+)
+
+
+def kind_of(mode):
+    """What a file of this ``st_mode`` is, in words ("a regular file", "a directory", ...)."""
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return "a regular file" if stat.S_ISREG(mode) else "not a regular file"
+
+
+def open_regular(path, what):
+    """Open ``path`` for reading if it is a regular file (symbolic links followed); BackupFileError otherwise.
+
+    Opened without blocking, then checked on the open file itself: a FIFO or a device (``/dev/zero``)
+    is refused at once instead of hanging or being read for ever, and nothing can swap the file
+    between the check and the read. FileNotFoundError is left to the caller.
+    """
+
+    def refuse(mode):
+        if not stat.S_ISREG(mode):
+            raise BackupFileError(
+                "%s %s is %s, not a regular file: give the path of a file." % (what, path, kind_of(mode))
+            )
+
+    refuse(os.stat(path).st_mode)  # a socket cannot even be opened
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        refuse(os.fstat(fd).st_mode)
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~getattr(os, "O_NONBLOCK", 0))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def sha256_bytes(data):
@@ -135,11 +184,16 @@ class _TempFile(object):
             raise
         self.published = False
 
+    def sync(self):
+        """Write the data through to the disk and close the file (a full disk fails here, not later)."""
+        if not self.handle.closed:
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+            self.handle.close()
+
     def publish(self, force=False):
         """Fsync the data, then give it its name (never clobbering one that exists, unless ``force``)."""
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
-        self.handle.close()
+        self.sync()
         try:
             _publish(self.name, self.path, force)
         except FileExistsError:
@@ -150,17 +204,40 @@ class _TempFile(object):
         _fsync_dir(self.directory)
 
     def discard(self):
-        """Remove the temporary file, unless it was published."""
-        if not self.handle.closed:
-            self.handle.close()
-        if not self.published:
-            _unlink_quietly(self.name)
+        """Remove the temporary file, unless it was published; whatever happens (a full disk fails the close too)."""
+        try:
+            if not self.handle.closed:
+                self.handle.close()
+        except OSError:
+            pass  # the data is given up anyway
+        finally:
+            if not self.published:
+                _unlink_quietly(self.name)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info):
         self.discard()
+
+
+def _set_aside(path):
+    """A hard link to the file at ``path`` under a hidden name beside it (returned), or None when there is none.
+
+    The earlier backup thus survives its replacement until the new one is complete.
+    """
+    if not os.path.lexists(path):
+        return None
+    fd, aside = tempfile.mkstemp(
+        dir=os.path.dirname(os.path.abspath(path)), prefix=".%s." % os.path.basename(path), suffix=".old"
+    )
+    os.close(fd)
+    os.unlink(aside)
+    try:
+        os.link(path, aside)
+    except OSError:
+        return None  # no hard links here: the new files are complete before they replace the old ones anyway
+    return aside
 
 
 def atomic_write(path, payload, force=False):
@@ -202,6 +279,50 @@ def _make_directories(paths):
         os.chmod(path, 0o700)  # mkdir's mode is cut by the umask
 
 
+def _kind_there(path):
+    """What is at ``path`` (not following a symbolic link), or None when nothing is."""
+    try:
+        return kind_of(os.lstat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # nothing there (a parent that is not a directory is found by the directory check)
+
+
+def check_kinds(dest):
+    """dest and its manifest path must each be a regular file, or nothing: anything else is never replaced."""
+    for path, what in ((dest, "dest"), (manifest_path_for(dest), "The manifest path of dest,")):
+        kind = _kind_there(path)
+        if kind not in (None, "a regular file"):
+            raise BackupFileError(
+                "%s %s is %s: a backup is only written as a regular file, and this is never replaced, with or "
+                "without force. Choose another dest." % (what, path, kind)
+            )
+
+
+def check_ours_to_replace(dest):
+    """What force would replace at dest (data, manifest) must be a backup this collection wrote, or nothing.
+
+    Known as ours by its manifest: valid, and naming dest's file. Anything else is never replaced.
+    """
+    manifest_path = manifest_path_for(dest)
+    there = [path for path in (dest, manifest_path) if os.path.lexists(path)]
+    if not there:
+        return
+    if manifest_path not in there:
+        problem = "there is no manifest beside it"
+    else:
+        try:
+            named = load_manifest(manifest_path).get("file")
+        except BackupFileError as exc:
+            problem = str(exc).rstrip(".")
+        else:
+            problem = None if named == os.path.basename(dest) else "its manifest names another file (%s)" % named
+    if problem:
+        raise BackupFileError(
+            "%s exists and is not a backup written by this collection (%s): force only replaces the collection's "
+            "own backups. Move it away or choose another dest." % (there[0], problem)
+        )
+
+
 def check_destination(dest, force=False):
     """Fail early (before any API call) when ``dest`` cannot be written as asked.
 
@@ -210,11 +331,20 @@ def check_destination(dest, force=False):
     if not dest:
         raise BackupFileError("dest is empty: give the path of the backup file to write.")
     directory = os.path.dirname(os.path.abspath(dest))
-    if os.path.isdir(dest):
-        raise BackupFileError("dest %s is a directory: give the path of a file." % dest)
+    name = os.path.basename(os.path.abspath(dest))
+    room = NAME_MAX - _TEMP_MANIFEST_EXTRA
+    if len(name.encode("utf-8", "surrogateescape")) > room:
+        raise BackupFileError(
+            "The file name of dest is %d bytes long; with the manifest's suffix and its temporary file's marks it "
+            "would not fit in a file name (%d bytes): use a name of at most %d bytes."
+            % (len(name.encode("utf-8", "surrogateescape")), NAME_MAX, room)
+        )
+    check_kinds(dest)
     if not _missing_directories(directory) and not os.access(directory, os.W_OK | os.X_OK):
         raise BackupFileError("The directory %s of dest is not writable by this user." % directory)
-    if not force:
+    if force:
+        check_ours_to_replace(dest)
+    else:
         for path in (dest, manifest_path_for(dest)):
             if os.path.lexists(path):
                 raise BackupFileError(
@@ -280,7 +410,10 @@ class BackupWriter(DataDigest):
     def publish(self, manifest_fields=None, force=False):
         """Publish the data as dest, then its manifest; returns (manifest, manifest_path).
 
-        When the manifest cannot be written, a data file that did not exist before is removed again.
+        Both are written in full (and synced) before either is published. An earlier backup replaced
+        with ``force`` is set aside (a hard link) until the new data and manifest are both in place,
+        and put back if the manifest cannot be published; a data file that did not exist before is
+        removed again.
         """
         if not self.size:
             raise BackupFileError("The backup data is empty: nothing was written.")
@@ -288,16 +421,28 @@ class BackupWriter(DataDigest):
         fields.setdefault("file", os.path.basename(self.dest))
         manifest = build_manifest(self.sha256, self.size, **fields)
         manifest_path = manifest_path_for(self.dest)
-        existed = os.path.lexists(self.dest)
-        self._temp.publish(force)
-        try:
-            atomic_write(
-                manifest_path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"), force=force
-            )
-        except BaseException:
-            if not existed:
-                _unlink_quietly(self.dest)
-            raise
+        check_kinds(self.dest)  # again: something may have appeared since the module's first check
+        if force:
+            check_ours_to_replace(self.dest)
+        with _TempFile(manifest_path) as manifest_temp:
+            manifest_temp.handle.write((json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+            manifest_temp.sync()
+            self._temp.sync()
+            earlier = _set_aside(self.dest) if force else None
+            try:
+                self._temp.publish(force)
+                try:
+                    manifest_temp.publish(force)
+                except BaseException:
+                    if earlier is not None:
+                        os.replace(earlier, self.dest)
+                        earlier = None
+                    else:
+                        _unlink_quietly(self.dest)
+                    raise
+            finally:
+                if earlier is not None:
+                    _unlink_quietly(earlier)
         return manifest, manifest_path
 
     def __enter__(self):
@@ -361,7 +506,7 @@ def _json_type(value):
 def load_manifest(path):
     """Read and validate a manifest file. Raises BackupFileError."""
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path, "The manifest") as handle:
             raw = handle.read(1024 * 1024 + 1)
     except FileNotFoundError:
         raise BackupFileError(
@@ -500,7 +645,7 @@ class BackupText(object):
         utf8 = codecs.getincrementaldecoder("utf-8")()
         position = 0
         try:
-            with open(self.path, "rb") as handle:
+            with open_regular(self.path, "The backup file") as handle:
                 for block in _blocks(handle):
                     digest.update(block)
                     low, high = max(self.start - position, 0), min(self.end - position, len(block))
@@ -528,11 +673,9 @@ def verify_backup(src, manifest_path=None, checksum=None):
     """
     if not src:
         raise BackupFileError("src is empty: give the path of the backup file.")
-    if os.path.isdir(src):
-        raise BackupFileError("src %s is a directory, not a backup file." % src)
     scan = _FileScan()
     try:
-        with open(src, "rb") as handle:
+        with open_regular(src, "src") as handle:
             for block in _blocks(handle):
                 scan.feed(block)
     except FileNotFoundError:

@@ -12,7 +12,10 @@ into one exception type, :class:`WAApiError`, whose message says what went wrong
 do. No password, token, backup password or backup data ever appears in a message.
 
 Backup data, as large as the client's data, is never held whole: the backup's answer is streamed
-to a sink (a file) and the restore's body from a source (a file), see wa_json_stream.
+to a sink (a file) and the restore's body from a source (a file), see wa_json_stream. Every other
+answer is read up to ``max_answer_size`` bytes, no more; every exchange (connecting, sending, the
+whole answer) has one deadline (see wa_deadline), and a call given a ``timeout`` keeps to it in all,
+its login and retries included.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,6 +30,7 @@ import ssl
 import time
 import traceback
 
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_deadline import Deadline, DeadlineReached
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_json_stream import (
     CHUNK_SIZE,
     JSONObjectBody,
@@ -34,6 +38,10 @@ from ansible_collections.wabiz.migration.plugins.module_utils.wa_json_stream imp
     JSONText,
     RequestBodyError,
     StringValueExtractor,
+)
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_url import (
+    safe_url,
+    url_user_info,
 )
 
 try:
@@ -70,6 +78,13 @@ RETRY_CODES = frozenset([1011, 1015, 1016])
 
 # Minimum wait (seconds) for the answer to a restore: importing may take longer than other calls.
 RESTORE_TIMEOUT = 300
+
+# Deadline (seconds) of the backup's answer, streamed to the file: a large export takes longer than a call.
+EXPORT_TIMEOUT = 300
+
+# The most that is read of an answer that is not streamed to a file (health, settings, errors...):
+# the API's answers are a few kilobytes; anything larger is not the API's, and is not read on.
+MAX_ANSWER_SIZE = 8 * 1024 * 1024
 
 # Statuses of a successful restore answer; anything else is an error.
 OK_STATUSES = frozenset([200, 201, 202, 204])
@@ -178,9 +193,12 @@ def _u3(name):
     return getattr(u3exc, name, None) if u3exc is not None else None
 
 
-def safe_url(url):
-    """``url`` without any user:password@ part."""
-    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.\-]*://)[^/@]*@", r"\1", url or "")
+USER_INFO_MESSAGE = (
+    "api_url holds user information (a name or password before '@'), which is not repeated here: the API does "
+    "not take credentials in the URL (every call would be refused with HTTP 401). Write api_url without them, "
+    "like https://wa.example.com:443, and give them in username and password (or WA_API_USERNAME and "
+    "WA_API_PASSWORD). Nothing was sent."
+)
 
 
 class WAClient(object):
@@ -198,6 +216,7 @@ class WAClient(object):
         retries=3,
         retry_backoff=0.5,
         session=None,
+        max_answer_size=MAX_ANSWER_SIZE,
     ):
         if not HAS_REQUESTS and session is None:
             raise WAApiError(
@@ -213,6 +232,8 @@ class WAClient(object):
                 kind="config",
                 sent=False,
             )
+        if url_user_info(url) is not None:
+            raise WAApiError(USER_INFO_MESSAGE, kind="config", sent=False)
         if not re.match(r"^https?://[^/\s]+", url, re.IGNORECASE):
             raise WAApiError(
                 "api_url %r is not an http(s) URL: write it like https://wa.example.com:443." % safe_url(url),
@@ -229,6 +250,9 @@ class WAClient(object):
         self.timeout = float(timeout) if timeout else 30.0
         self.retries = max(0, int(retries or 0))
         self.retry_backoff = max(0.0, float(retry_backoff or 0))
+        self.max_answer_size = int(max_answer_size)
+        # The deadline of the call under way when it was given a timeout (see _request), else None.
+        self._budget = None
         self.meta = {}
         self._secrets = set()
         self._remember_secret(password)
@@ -461,15 +485,63 @@ class WAClient(object):
         error.retryable = retryable
         return error
 
+    def _deadline_error(self, method, path, seconds, sent):
+        """The WAApiError of an exchange that did not end within its deadline."""
+        message = (
+            "%s %s to %s did not complete within %gs (connecting, sending and the whole answer): the client is "
+            "stuck or far too slow, or something else answers at this address. Check the client and api_url, "
+            "or raise timeout." % (method, path, self.display_url, seconds)
+        )
+        error = WAApiError(self.scrub(message), kind="timeout", method=method, path=path, transient=True, sent=sent)
+        error.retryable = True
+        return error
+
+    def _too_large(self, method, path, size_text):
+        """The WAApiError of an answer above max_answer_size; ``size_text`` says how it was found out."""
+        message = (
+            "%s %s: the answer from %s is %s %d bytes, the most read of an answer that is not a backup: it is "
+            "not the API's answer, and was not read further. A proxy or another service may answer at api_url: "
+            "check it." % (method, path, self.display_url, size_text, self.max_answer_size)
+        )
+        return WAApiError(self.scrub(message), kind="too_large", method=method, path=path, sent=True)
+
+    def _read_whole(self, response, method, path):
+        """Read an answer's body into ``response.content``, refusing one above max_answer_size."""
+        limit = self.max_answer_size
+        announced = (response.headers.get("Content-Length") or "").strip()
+        if announced.isdigit() and int(announced) > limit:
+            response.close()
+            raise self._too_large(method, path, "announced as %s bytes, more than" % announced)
+        body = bytearray()
+        for chunk in response.iter_content(CHUNK_SIZE):
+            body += chunk
+            if len(body) > limit:
+                response.close()
+                raise self._too_large(method, path, "larger than")
+        response._content = bytes(body)
+        response._content_consumed = True
+
     def _send(self, method, path, body=None, auth=True, basic=False, timeout=None, stream=False):
         """One HTTP exchange; raises WAApiError (with ``retryable`` set) on transport failures.
 
         ``body`` is a JSON value, or a JSONObjectBody (streamed). With ``stream`` a successful
-        answer's body is left unread (see _stream_answer); any other is read here.
+        answer's body is left unread (see _stream_answer); any other is read here, up to
+        max_answer_size. ``timeout``: seconds for connecting and the whole answer, or (connect,
+        answer); either way one deadline, no later than the budget of the call under way.
         """
         timeout = timeout or self.timeout
+        connect_timeout, read_timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        seconds = connect_timeout + read_timeout if isinstance(timeout, tuple) else timeout
+        deadline = Deadline(seconds, outer=self._budget)
+        allowed = round(deadline.remaining(), 3)  # for the message: the call's budget may leave less
         headers = {}
-        kwargs = {"timeout": timeout, "headers": headers, "allow_redirects": False, "verify": self._verify}
+        kwargs = {
+            # Each socket operation also within what remains (the bound where the deadline cannot be armed).
+            "timeout": (deadline.cap(connect_timeout), deadline.cap(read_timeout)),
+            "headers": headers,
+            "allow_redirects": False,
+            "verify": self._verify,
+        }
         if basic:
             kwargs["auth"] = (self.username, self.password or "")
         elif auth:
@@ -478,11 +550,16 @@ class WAClient(object):
             kwargs["data"] = body if isinstance(body, JSONObjectBody) else json.dumps(body)
             headers["Content-Type"] = "application/json"
         try:
-            response = self._session.request(method, self._url(path), stream=stream, **kwargs)
-            if not (stream and _success(response)):
-                # Read the whole body here, so that a connection cut mid-answer is a transport error.
-                _body = response.content
+            with deadline.guard():
+                response = self._session.request(method, self._url(path), stream=True, **kwargs)
+                if not (stream and _success(response)):
+                    # Read the whole body here, so that a connection cut mid-answer is a transport error.
+                    self._read_whole(response, method, path)
             return response
+        except DeadlineReached:
+            error = self._deadline_error(method, path, allowed, sent=True)
+        except WAApiError:
+            raise
         except RequestBodyError as exc:
             # The body was cut short before its end: the client got an incomplete request.
             error = WAApiError(
@@ -500,18 +577,26 @@ class WAClient(object):
         raise error
 
     def _stream_answer(self, response, extractor, method, path, timeout):
-        """Feed a successful answer's body to ``extractor`` as it arrives; returns the rest of the document."""
+        """Feed a successful answer's body to ``extractor`` as it arrives; returns the rest of the document.
+
+        The whole body must arrive within max(timeout, EXPORT_TIMEOUT) seconds (and the call's budget).
+        """
+        deadline = Deadline(max(timeout, EXPORT_TIMEOUT), outer=self._budget)
+        allowed = round(deadline.remaining(), 3)
         try:
-            chunks = response.iter_content(CHUNK_SIZE)
-            while True:
-                try:
-                    chunk = next(chunks)
-                except StopIteration:
-                    break
-                except Exception as exc:  # the connection, as in _send
-                    raise self._transport_error(exc, method, path, timeout) from None
-                extractor.feed(chunk)
-            return extractor.close()
+            with deadline.guard():
+                chunks = response.iter_content(CHUNK_SIZE)
+                while True:
+                    try:
+                        chunk = next(chunks)
+                    except StopIteration:
+                        break
+                    except Exception as exc:  # the connection, as in _send
+                        raise self._transport_error(exc, method, path, timeout) from None
+                    extractor.feed(chunk)
+                return extractor.close()
+        except DeadlineReached:
+            raise self._deadline_error(method, path, allowed, sent=True) from None
         except JSONStreamError as exc:
             error = self._not_json(response.status_code, extractor.kept(), _content_type(response), method, path, exc)
             raise error from None
@@ -711,7 +796,27 @@ class WAClient(object):
 
         ``extractor``: a function that returns a new StringValueExtractor for each attempt; a
         successful answer is streamed through it, and body is what it kept of the document.
+        ``timeout``: when given, the whole call (its login, attempts and waits between them) ends
+        within it; otherwise each attempt has ``self.timeout``.
         """
+        outer = self._budget
+        if timeout:
+            self._budget = Deadline(timeout, outer=outer)
+        try:
+            return self._attempts(method, path, body, auth, basic, safe, timeout, extractor)
+        finally:
+            self._budget = outer
+
+    def _retry_wait(self, safe, retry, attempt):
+        """The wait before another attempt, or None when there is none (not safe, no retry left, no time left)."""
+        if not (safe and retry and attempt < self.retries):
+            return None
+        wait = self._backoff(attempt)
+        if self._budget is not None and wait >= self._budget.remaining():
+            return None
+        return wait
+
+    def _attempts(self, method, path, body, auth, basic, safe, timeout, extractor):
         attempt = 0
         relogged = False
         while True:
@@ -726,11 +831,12 @@ class WAClient(object):
                 else:
                     raw = response.content
             except WAApiError as exc:
-                if safe and exc.retryable and attempt < self.retries:
-                    self._sleep(self._backoff(attempt))
-                    attempt += 1
-                    continue
-                raise
+                wait = self._retry_wait(safe, exc.retryable, attempt)
+                if wait is None:
+                    raise
+                self._sleep(wait)
+                attempt += 1
+                continue
             payload, error = self._parse(response.status_code, raw, _content_type(response), method, path)
             if error is None:
                 return response.status_code, payload
@@ -739,11 +845,11 @@ class WAClient(object):
                 relogged = True
                 self.token = None
                 continue
-            if safe and error.transient and attempt < self.retries:
-                self._sleep(self._backoff(attempt))
-                attempt += 1
-                continue
-            raise error
+            wait = self._retry_wait(safe, error.transient, attempt)
+            if wait is None:
+                raise error
+            self._sleep(wait)
+            attempt += 1
 
     # ------------------------------------------------------------------ API calls
 

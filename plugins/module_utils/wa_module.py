@@ -3,25 +3,29 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""WAModule: AnsibleModule with the shared connection options and a ready WAClient.
+"""WAModule: WABaseModule (every option checked up front, see wa_module_base) and a ready WAClient.
 
-Like community.hashi_vault's HashiVaultModule: every module builds its own options, this class
-adds the connection options (documented once in the ``wabiz.migration.connection`` doc
-fragment), checks them, builds the client and turns a WAApiError into ``fail_json``.
+``WAModule``, like community.hashi_vault's HashiVaultModule, adds the connection options
+(documented once in the ``wabiz.migration.connection`` doc fragment), checks them (an api_url
+with user information, credentials that HTTP cannot carry), builds the client and turns a
+WAApiError into ``fail_json``.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_client import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
+    USER_INFO_MESSAGE,
     WAApiError,
     WAClient,
+    url_user_info,
 )
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_module_base import WABaseModule
 
 CONNECTION_ARGSPEC = dict(
     api_url=dict(type="str", fallback=(env_fallback, ["WA_API_URL"])),
@@ -45,7 +49,29 @@ def connection_argspec(**kwargs):
     return spec
 
 
-class WAModule(AnsibleModule):
+def credential_problems(params):
+    """Why the credentials cannot be sent over HTTP (basic auth, bearer header), or []; never quoting them."""
+    problems = []
+    for name in ("username", "password", "token"):
+        value = params.get(name)
+        if not value:
+            continue
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            problems.append(
+                "%s has characters outside Latin-1 (ISO-8859-1), which HTTP basic auth and headers cannot carry: "
+                "the API could never receive it as it is." % name
+            )
+            continue
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            problems.append("%s holds a control character (a line break?), which HTTP cannot carry." % name)
+    if ":" in (params.get("username") or ""):
+        problems.append("username holds ':', which basic auth cannot carry (it separates the user from the password).")
+    return problems
+
+
+class WAModule(WABaseModule):
     """An AnsibleModule with the connection options, a WAClient in ``self.client`` and error handling."""
 
     def __init__(self, argument_spec=None, required_one_of=None, **kwargs):
@@ -56,17 +82,16 @@ class WAModule(AnsibleModule):
 
         if not HAS_REQUESTS:
             self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-        if not self.params.get("api_url"):
+        api_url = self.params.get("api_url")
+        if not api_url:
             self.fail_json(
                 msg="api_url is required: give the client's URL (e.g. https://wa.example.com:443) or set WA_API_URL."
             )
-        for name in ("timeout", "retry_backoff"):
-            if self.params[name] is not None and self.params[name] < 0:
-                self.fail_json(msg="%s must not be negative (got %s)." % (name, self.params[name]))
-        if self.params["timeout"] == 0:
-            self.fail_json(msg="timeout must be more than 0 seconds.")
-        if self.params["retries"] is not None and self.params["retries"] < 0:
-            self.fail_json(msg="retries must not be negative (got %s)." % self.params["retries"])
+        if url_user_info(api_url) is not None:
+            self.fail_json(msg=USER_INFO_MESSAGE)
+        problems = credential_problems(self.params)
+        if problems:
+            self.fail_json(msg="%s Nothing was sent." % " ".join(problems))
         if not self.params["validate_certs"]:
             self.warn(
                 "validate_certs is false: the client's TLS certificate is not verified, so anyone on the path can "

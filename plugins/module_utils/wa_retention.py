@@ -11,14 +11,22 @@ backups from a directory with wa_backup_file's reader; ``delete()`` removes one 
 ``apply_policy()`` does all three for a directory, as wa_backup_prune and wa_backup's ``prune``
 do.
 
+Only the collection's own backups are ever considered: a regular file ``NAME`` beside which
+``NAME.manifest.json`` is a manifest of this collection that names it (``"file": "NAME"``, which
+wa_backup has always written). The user's pattern only narrows that further; whatever else matches
+it (a file without such a manifest, with another tool's or a copied manifest, a link, a device) is
+left alone and reported as not ours, and a backup whose manifest was lost is such a file: never
+deleted.
+
 The rules, in order (the first that applies decides):
 
 1. Without any good backup nothing is deleted: a human must look first.
 2. The newest good backup is always kept, whatever keep_last and keep_days say.
 3. A backup dated in the future (beyond a small tolerance for clock skew) is kept: its age is
    unknown. It is not counted in keep_last and is newest_good only when no other good one exists.
-4. A damaged backup newer than the newest good one is kept (it may still be being written, or
-   deserves a look); a damaged one older than it is deleted unless keep_days keeps it.
+4. A damaged backup (its manifest is ours, the file does not match it) is kept unless
+   ``delete_damaged`` is set; even then one newer than the newest good one is kept (it may still be
+   being written, or deserves a look), and one older is deleted unless keep_days keeps it.
 5. The ``keep_last`` newest good backups are kept.
 6. A backup younger than ``keep_days`` days is kept; one exactly that old is not younger.
 7. Everything else is deleted.
@@ -34,6 +42,7 @@ __metaclass__ = type
 
 import calendar
 import fnmatch
+import math
 import os
 import stat
 import time
@@ -42,6 +51,8 @@ from collections import namedtuple
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_backup_file import (
     MANIFEST_SUFFIX,
     BackupFileError,
+    kind_of,
+    load_manifest,
     manifest_path_for,
     verify_backup,
 )
@@ -53,6 +64,7 @@ POLICY_ARGUMENT_SPEC = dict(
     keep_last=dict(type="int"),
     keep_days=dict(type="float"),
     pattern=dict(type="str", default=DEFAULT_PATTERN),
+    delete_damaged=dict(type="bool", default=False),
 )
 # A manifest written on a machine whose clock is a little ahead is not "in the future".
 FUTURE_TOLERANCE = 300.0
@@ -75,6 +87,8 @@ class Backup(namedtuple("Backup", ["path", "mtime", "manifest", "problem"])):
 
 
 Decision = namedtuple("Decision", ["backup", "keep", "reason"])
+# A file the policy leaves alone because the collection did not write it (or cannot tell that it did).
+NotOurs = namedtuple("NotOurs", ["path", "reason"])
 Plan = namedtuple("Plan", ["decisions", "newest_good"])
 
 
@@ -98,8 +112,8 @@ def check_policy(keep_last, keep_days):
         raise ValueError("give keep_last, keep_days or both: without a rule every backup but the newest would go.")
     if keep_last is not None and (isinstance(keep_last, bool) or keep_last < 0):
         raise ValueError("keep_last must be 0 or more (got %s)." % (keep_last,))
-    if keep_days is not None and keep_days < 0:
-        raise ValueError("keep_days must be 0 or more (got %s)." % (keep_days,))
+    if keep_days is not None and (not math.isfinite(keep_days) or keep_days < 0):
+        raise ValueError("keep_days must be a finite number, 0 or more (got %s)." % (keep_days,))
 
 
 def _plural(count, word):
@@ -119,7 +133,7 @@ def _why_not(keep_last, keep_days):
     return " and ".join(reasons)
 
 
-def plan(backups, now, keep_last=None, keep_days=None, future_tolerance=FUTURE_TOLERANCE):
+def plan(backups, now, keep_last=None, keep_days=None, future_tolerance=FUTURE_TOLERANCE, delete_damaged=False):
     """Decide for each backup: a Plan of Decisions (newest first) and the newest good Backup (or None)."""
     check_policy(keep_last, keep_days)
     ordered = sorted(backups, key=lambda b: (b.timestamp, b.path), reverse=True)
@@ -139,6 +153,8 @@ def plan(backups, now, keep_last=None, keep_days=None, future_tolerance=FUTURE_T
             return True, "the newest good backup"
         if backup.path in future:
             return True, "dated in the future (clock skew?): its age is unknown"
+        if not backup.good and not delete_damaged:
+            return True, "damaged: kept for a look (delete_damaged lets retention delete damaged backups)"
         if not backup.good and index < newest_index:
             return True, "damaged, but newer than the newest good backup: look at it"
         if backup.path in last:
@@ -165,27 +181,54 @@ def load(path, mtime):
     return Backup(path, mtime, backup["manifest"], None)
 
 
-def scan(directory, pattern):
-    """Every backup in ``directory`` whose name matches ``pattern``, verified.
+def _our_manifest(path, name):
+    """None when ``path`` is a manifest of this collection naming the file ``name``, else why it is not."""
+    if not os.path.lexists(path):
+        return "no manifest beside it, so not a backup written by this collection (or its manifest was lost)"
+    try:
+        manifest = load_manifest(path)
+    except BackupFileError as exc:
+        return "not known as a backup of this collection: %s" % exc
+    if manifest.get("file") != name:
+        return "its manifest names another file (%s): a copy, or not ours" % (manifest.get("file"),)
+    return None
 
-    Only regular files count: manifests, hidden files (temporary files of a write in progress),
-    directories and symbolic links are left out.
+
+def scan(directory, pattern):
+    """(backups, not_ours) in ``directory`` among the names that match ``pattern``.
+
+    ``backups``: the collection's own (see the module doc), verified; ``not_ours``: NotOurs for
+    everything else that matches, left alone. Manifests are counted with their backup; hidden files
+    (a write in progress) and directories are not looked at.
     """
-    backups = []
+    backups, not_ours = [], []
     for name in sorted(os.listdir(directory)):
-        if name.startswith(".") or name.endswith(MANIFEST_SUFFIX) or not fnmatch.fnmatchcase(name, pattern):
+        if name.startswith(".") or not fnmatch.fnmatchcase(name, pattern):
             continue
         path = os.path.join(directory, name)
         info = os.lstat(path)
-        if stat.S_ISREG(info.st_mode):
-            backups.append(load(path, info.st_mtime))
-    return backups
+        if stat.S_ISDIR(info.st_mode):
+            continue
+        if name.endswith(MANIFEST_SUFFIX):
+            if not os.path.lexists(path[: -len(MANIFEST_SUFFIX)]):
+                not_ours.append(NotOurs(path, "a manifest without its backup file"))
+            continue  # else it is looked at with its backup file
+        if not stat.S_ISREG(info.st_mode):
+            not_ours.append(NotOurs(path, "%s, not a backup file" % kind_of(info.st_mode)))
+            continue
+        why = _our_manifest(manifest_path_for(path), name)
+        if why is not None:
+            not_ours.append(NotOurs(path, why))
+            continue
+        backups.append(load(path, info.st_mtime))
+    return backups, not_ours
 
 
 def delete(backup):
-    """Remove a backup: its manifest first, so that an interruption leaves a data file without one
-    (found damaged, and deleted, by the next run) rather than a manifest without its file."""
-    for path in (manifest_path_for(backup.path), backup.path):
+    """Remove a backup: its data file first, so that an interruption leaves a small manifest without
+    its file (reported by the next run) rather than a data file without its manifest, which would no
+    longer be known as ours."""
+    for path in (backup.path, manifest_path_for(backup.path)):
         try:
             os.unlink(path)
         except FileNotFoundError:
@@ -223,10 +266,19 @@ def describe(decision, now):
     )
 
 
-def apply_policy(directory, keep_last=None, keep_days=None, pattern=DEFAULT_PATTERN, check_mode=False, now=None):
+def apply_policy(
+    directory,
+    keep_last=None,
+    keep_days=None,
+    pattern=DEFAULT_PATTERN,
+    check_mode=False,
+    now=None,
+    delete_damaged=False,
+):
     """Verify the backups in ``directory``, then delete those the policy does not keep (none in check mode).
 
-    Returns ``dict(kept, deleted, newest_good, warnings)``; ``deleted`` lists what would go in check mode.
+    Returns ``dict(kept, deleted, not_ours, newest_good, warnings)``; ``deleted`` lists what would go in
+    check mode, ``not_ours`` what matched the pattern but was left alone as not the collection's.
     Raises RetentionError for a bad policy or directory (nothing deleted), or when a deletion fails.
     """
     try:
@@ -238,7 +290,8 @@ def apply_policy(directory, keep_last=None, keep_days=None, pattern=DEFAULT_PATT
         raise RetentionError("The backup directory %s does not exist (or is not a directory): check path." % directory)
     now = time.time() if now is None else now
     try:
-        decided = plan(scan(directory, pattern), now, keep_last, keep_days)
+        backups, not_ours = scan(directory, pattern)
+        decided = plan(backups, now, keep_last, keep_days, delete_damaged=delete_damaged)
     except OSError as exc:
         raise RetentionError("Cannot read the backups in %s: %s." % (directory, exc.strerror or exc)) from None
 
@@ -248,12 +301,25 @@ def apply_policy(directory, keep_last=None, keep_days=None, pattern=DEFAULT_PATT
     damaged = [d.backup for d in decided.decisions if not d.backup.good]
     if damaged:
         warnings.append(
-            "%d backup(s) in %s failed verification: %s"
-            % (len(damaged), directory, "; ".join(b.problem for b in damaged))
+            "%d backup(s) in %s failed verification%s: %s"
+            % (
+                len(damaged),
+                directory,
+                "" if delete_damaged else " and were kept (delete_damaged: true lets retention delete them)",
+                "; ".join(b.problem for b in damaged),
+            )
+        )
+    if not_ours:
+        warnings.append(
+            "%d file(s) in %s match the pattern but are not backups written by this collection, and were left "
+            "alone (see not_ours): %s"
+            % (len(not_ours), directory, ", ".join(os.path.basename(n.path) for n in not_ours[:5]))
+            + (", ..." if len(not_ours) > 5 else "")
         )
     outcome = dict(
         kept=[describe(d, now) for d in decided.decisions if d.keep],
         deleted=[],
+        not_ours=[dict(path=n.path, reason=n.reason) for n in not_ours],
         newest_good=decided.newest_good.path if decided.newest_good else None,
         warnings=warnings,
     )

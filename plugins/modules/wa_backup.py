@@ -51,13 +51,24 @@ options:
       - Its directory is created when it is missing, with mode C(0700), and so are its missing parent directories.
         The module fails before asking anything of the client when it cannot be created (a parent is a file, or
         is not writable).
-      - The manifest is written to O(dest) followed by C(.manifest.json).
+      - The manifest is written to O(dest) followed by C(.manifest.json), so the file name of O(dest) may be at
+        most 227 bytes long (the manifest's temporary file needs the rest of the 255 a file system allows).
+      - The data and the manifest are written to hidden temporary files beside O(dest) first; whatever fails
+        (the client, the connection, a full disk), no temporary file is left behind.
     type: path
     required: true
   force:
     description:
       - Overwrite O(dest) (and its manifest) when they exist. Without it, an existing file makes the module fail
         before anything is asked of the client.
+      - Only a backup written by this collection is ever replaced - one whose manifest beside it is valid and names
+        it (a damaged one included). Any other file at O(dest) or its manifest path is refused, with or without
+        O(force), before anything is asked of the client.
+      - The earlier backup is kept until the new data and its manifest are both complete and in place; if the
+        manifest cannot be published, the earlier data file is put back.
+      - O(dest) and its manifest path must each be a regular file or nothing. A directory, a device (such as
+        C(/dev/null)), a FIFO, a socket or a symbolic link is refused before anything is asked of the client,
+        with or without O(force).
     type: bool
     default: false
   return_data:
@@ -77,6 +88,8 @@ options:
       - A retention policy applied to the directory of O(dest) once the new backup is written, with the rules of
         M(wabiz.migration.wa_backup_prune). It runs only after a successful backup, so a failing client never makes
         room by deleting good backups, and the newest good backup (the new one) is never deleted.
+      - Only backups written by this collection (each with its own manifest) are ever considered, whatever
+        O(prune.pattern) says; other files are left alone and listed in RV(pruned.not_ours).
       - One module process then does what a M(wabiz.migration.wa_backup) and a M(wabiz.migration.wa_backup_prune)
         task do, which counts over a fleet (C(playbooks/backup.yml) uses it).
       - In check mode a dry run over the backups already there; RV(pruned.deleted) names those that would go.
@@ -96,9 +109,16 @@ options:
       pattern:
         description:
           - Shell pattern (C(fnmatch)) of the backup files' names in that directory. The name of O(dest) must match
-            it, so that the new backup counts.
+            it, so that the new backup counts. It narrows the backups considered, never widens them to other files.
         type: str
         default: "*.wabk"
+      delete_damaged:
+        description:
+          - Let the policy delete damaged backups older than the newest good one (see
+            M(wabiz.migration.wa_backup_prune)); by default they are reported and kept.
+        type: bool
+        default: false
+        version_added: 1.2.0
 notes:
   - A restore with M(wabiz.migration.wa_restore) verifies the file against the manifest before sending anything.
 seealso:
@@ -248,6 +268,12 @@ pruned:
       description: Path of the newest good backup, or V(null) when none is good.
       type: str
       returned: always
+    not_ours:
+      description: The files matching O(prune.pattern) that are not the collection's backups, left alone.
+      type: list
+      elements: dict
+      returned: always
+      version_added: 1.2.0
 data:
   description:
     - The encrypted backup data. Only with O(return_data=true), which needs C(no_log=true) on the task.
@@ -356,7 +382,7 @@ def prune_directory(module, dest):
     """Apply the policy to dest's directory, once the new backup is there (in check mode, as a dry run)."""
     directory = os.path.dirname(dest)
     if module.check_mode and not os.path.isdir(directory):
-        return dict(kept=[], deleted=[], newest_good=None)  # nothing there yet to keep or delete
+        return dict(kept=[], deleted=[], not_ours=[], newest_good=None)  # nothing there yet to keep or delete
     try:
         outcome = apply_policy(directory, check_mode=module.check_mode, **module.params["prune"])
     except RetentionError as exc:

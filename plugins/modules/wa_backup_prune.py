@@ -16,15 +16,21 @@ description:
   - Verifies every backup in O(path) made by M(wabiz.migration.wa_backup) (its manifest is readable and valid, the
     file's size and sha256 match it) and deletes the ones the policy does not keep, each data file together with
     its manifest.
+  - B(Only the collection's own backups are ever considered) - a regular file C(NAME) beside which
+    C(NAME.manifest.json) is a manifest written by M(wabiz.migration.wa_backup) that names C(NAME). O(pattern)
+    only narrows that further; no pattern widens it. Everything else that matches O(pattern) (a file without
+    such a manifest, a backup copied in without its manifest or with another's, a symbolic link, a device) is
+    left alone and listed in RV(not_ours), with a warning. A backup whose manifest was lost is never deleted.
   - A backup is kept when any rule keeps it. It is one of the O(keep_last) newest good backups; or it is younger
     than O(keep_days) days (one exactly O(keep_days) days old is not younger); or it is the newest good backup,
     which is B(never) deleted, even with O(keep_last=0); or it is dated in the future (clock skew), so that its
-    age is unknown; or it is damaged but newer than the newest good backup (it may still be being written).
+    age is unknown; or it is damaged (its manifest is ours but the file does not match it) and
+    O(delete_damaged) is not set; or it is damaged but newer than the newest good backup (it may still be being
+    written).
   - When no backup in O(path) is good, nothing is deleted and a warning says so.
   - A backup's time is the C(created_at) of its manifest (it survives copies), else the file's modification
     time. Backups with the same time are ordered by name.
-  - Only regular files whose name matches O(pattern) are considered; manifests, hidden files (a write in
-    progress), directories and symbolic links are left alone.
+  - Hidden files (a write in progress) and directories are not looked at.
   - The module works on the files only and contacts no client.
 author:
   - wabiz.migration maintainers (@wabiz)
@@ -63,6 +69,15 @@ options:
       - Shell pattern (C(fnmatch), case-sensitive) of the backup files' names, matched against the name only.
     type: str
     default: "*.wabk"
+  delete_damaged:
+    description:
+      - Let the policy delete damaged backups (their manifest is this collection's, the file does not match it)
+        older than the newest good one, unless O(keep_days) keeps them.
+      - By default a damaged backup is only reported (a warning, and RV(kept) with C(good=false)) and kept for a
+        look.
+    type: bool
+    default: false
+    version_added: 1.2.0
 notes:
   - Schedule it right after M(wabiz.migration.wa_backup), as C(playbooks/backup.yml) does, so that a failed backup
     never makes room by deleting good ones.
@@ -159,12 +174,28 @@ deleted:
   returned: always
   type: list
   elements: dict
+not_ours:
+  description:
+    - The files matching O(pattern) that are not backups written by this collection, left alone, by name.
+  returned: always
+  type: list
+  elements: dict
+  version_added: 1.2.0
+  contains:
+    path:
+      description: Path of the file.
+      type: str
+      returned: always
+    reason:
+      description: Why it is not taken for one of the collection's backups.
+      type: str
+      returned: always
+      sample: no manifest beside it, so not a backup written by this collection (or its manifest was lost)
 """
 
 import os  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_module_base import WABaseModule  # noqa: E402
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_retention import (  # noqa: E402
     POLICY_ARGUMENT_SPEC,
     RetentionError,
@@ -173,7 +204,7 @@ from ansible_collections.wabiz.migration.plugins.module_utils.wa_retention impor
 
 
 def main():
-    module = AnsibleModule(
+    module = WABaseModule(
         argument_spec=dict(path=dict(type="path", required=True), **POLICY_ARGUMENT_SPEC),
         required_one_of=[["keep_last", "keep_days"]],
         supports_check_mode=True,
@@ -185,6 +216,7 @@ def main():
             keep_last=params["keep_last"],
             keep_days=params["keep_days"],
             pattern=params["pattern"],
+            delete_damaged=params["delete_damaged"],
             check_mode=module.check_mode,
         )
     except RetentionError as exc:

@@ -51,11 +51,13 @@ options:
   wait_timeout:
     description:
       - Seconds to wait for O(wait_for) before failing. The failure shows the last health seen and the last error.
+      - The calls made while waiting end by then too (each within O(timeout) and what remains of the wait).
+      - From 0 (read once) to 604800 (7 days).
     type: float
     default: 300
   wait_interval:
     description:
-      - Seconds between two polls while waiting.
+      - Seconds between two polls while waiting. At least 0.05 (polling faster only loads the client), at most 3600.
     type: float
     default: 0.5
   expected_shards:
@@ -257,7 +259,8 @@ def wait(client, wanted, timeout, interval, expected_shards=None, clock=time.mon
         while True:
             remaining = deadline - clock()
             try:
-                per_call = min(client.timeout, max(remaining, 1.0)) if wanted != "none" else None
+                # Each call ends by the wait's deadline (a call needs a moment; wait_timeout 0 reads once).
+                per_call = min(client.timeout, max(remaining, 0.1)) if wanted != "none" and timeout > 0 else None
                 health = client.health(timeout=per_call)
                 summary = summarize(health)
                 last_health, last_summary, last_error = health, summary, None

@@ -125,8 +125,6 @@ replaced:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_lock import (  # noqa: E402
     LockBusy,
     LockError,
@@ -134,10 +132,11 @@ from ansible_collections.wabiz.migration.plugins.module_utils.wa_lock import (  
     describe,
     release,
 )
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_module_base import WABaseModule  # noqa: E402
 
 
 def main():
-    module = AnsibleModule(
+    module = WABaseModule(
         argument_spec=dict(
             lock_dir=dict(type="path", required=True),
             resource=dict(type="str", required=True),

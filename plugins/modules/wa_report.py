@@ -20,7 +20,9 @@ description:
   - It is what the P(wabiz.migration.migrate#role) role and C(playbooks/drill.yml) write their JSON, Markdown and
     JUnit reports with, in one module process instead of a C(file), a C(copy) and a C(template) task, each of which
     starts its own.
-  - The texts are written as given. Put no secret in them; reports name files, figures and checksums only.
+  - The texts are written as given, except that every URL in them loses its user information
+    (C(https://user:password@host) is written C(https://host)). Put no secret in them; reports name files, figures
+    and checksums only.
 author:
   - wabiz.migration maintainers (@wabiz)
 extends_documentation_fragment:
@@ -88,9 +90,9 @@ unchanged:
 
 import os  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_backup_file import atomic_write  # noqa: E402
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_module_base import WABaseModule  # noqa: E402
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_url import without_url_credentials  # noqa: E402
 
 
 def bad_name(name):
@@ -106,7 +108,7 @@ def holds(path, payload):
 
 
 def main():
-    module = AnsibleModule(
+    module = WABaseModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
             files=dict(
@@ -134,7 +136,7 @@ def main():
     written, unchanged = [], []
     for item in files:
         path = os.path.join(directory, item["name"])
-        payload = item["content"].encode("utf-8")
+        payload = without_url_credentials(item["content"]).encode("utf-8")
         if holds(path, payload):
             unchanged.append(path)
             continue

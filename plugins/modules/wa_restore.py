@@ -52,6 +52,8 @@ options:
   src:
     description:
       - Path of the backup file (on the host that runs the module).
+      - It must be a regular file (a symbolic link to one is fine); a directory, a device (such as C(/dev/zero)),
+        a FIFO or a socket is refused at once, before anything is sent.
       - The file is read as it is sent, so the module's memory does not grow with the size of the backup; it is
         checked again while it is sent, and a file changed since it was verified is not restored.
       - Exactly one of O(src) and O(data) is required.
@@ -80,7 +82,9 @@ options:
   restore_timeout:
     description:
       - Seconds to wait for the answer to the restore request itself, which may take longer than other calls
-        (O(timeout) still bounds connecting). When it runs out, the outcome is reported as V(unconfirmed).
+        (O(timeout) still bounds connecting). It bounds the whole exchange after the connection - sending the
+        backup and the whole answer. When it runs out, the outcome is reported as V(unconfirmed).
+      - From 1 to 86400.
     type: float
     default: 300
   shards:
@@ -247,10 +251,6 @@ def main():
     params = module.params
     if not params["backup_password"]:
         module.fail_json(msg="backup_password is empty: give the password used when the backup was made.")
-    if params["restore_timeout"] <= 0:
-        module.fail_json(msg="restore_timeout must be more than 0 seconds (got %s)." % params["restore_timeout"])
-    if params["shards"] is not None and params["shards"] < 1:
-        module.fail_json(msg="shards must be 1 or more (got %d)." % params["shards"])
     if params["src"] is not None:
         params["src"] = os.path.abspath(params["src"])
 

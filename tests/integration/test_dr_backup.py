@@ -73,7 +73,9 @@ def test_retention_keeps_exactly_what_the_policy_says_and_a_dry_run_changes_noth
     assert dry.rc == 0, dry.output
     (line,) = summary(dry)
     assert line.startswith("prod: dry run, ok, prod-")
-    assert line.endswith(", 2 kept, 3 would be deleted: prod-old-03d.wabk, prod-old-40d.wabk, prod-old-50d.wabk"), line
+    # The damaged backup is kept and reported (wa_backup_delete_damaged is false by default).
+    assert line.endswith(", 3 kept, 2 would be deleted: prod-old-03d.wabk, prod-old-40d.wabk"), line
+    assert "1 backup(s) in" in dry.output and "failed verification and were kept" in dry.output
     assert sorted(p.name for p in (root / "prod").iterdir()) == planted
     assert prod.restore_requests() == []
 
@@ -82,12 +84,19 @@ def test_retention_keeps_exactly_what_the_policy_says_and_a_dry_run_changes_noth
     assert run.rc == 0, run.output
     new = sorted(set(backup_names(root / "prod")) - set(planted))
     assert len(new) == 1 and new[0].startswith("prod-2")
-    assert backup_names(root / "prod") == sorted([*new, "prod-old-01d.wabk", "prod-old-02d.wabk"])
+    assert backup_names(root / "prod") == sorted([*new, "prod-old-01d.wabk", "prod-old-02d.wabk", "prod-old-50d.wabk"])
     assert sorted(p.name for p in (root / "prod").glob("*.manifest.json")) == [
         f"{name}.manifest.json" for name in backup_names(root / "prod")
     ]
     (line,) = summary(run)
-    assert line.endswith(", 3 kept, 3 deleted: prod-old-03d.wabk, prod-old-40d.wabk, prod-old-50d.wabk"), line
+    assert line.endswith(", 4 kept, 2 deleted: prod-old-03d.wabk, prod-old-40d.wabk"), line
+
+    again = run_playbook(BACKUP, inventory=inventory, extra_vars={"wa_backup_delete_damaged": True})
+
+    assert again.rc == 0, again.output
+    (line,) = summary(again)
+    assert line.endswith(", 4 kept, 1 deleted: prod-old-50d.wabk"), line  # the damaged one, only when asked
+    assert "prod-old-50d.wabk" not in backup_names(root / "prod")
 
 
 def test_a_job_that_matches_no_environment_fails(tmp_path):

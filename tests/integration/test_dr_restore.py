@@ -44,7 +44,7 @@ def test_without_a_good_backup_nothing_is_sent(emulators, tmp_path):
         assert messages[-1].endswith("Nothing was sent to the target.")
         assert "Checksum mismatch" in messages[-1]
     assert messages[0].startswith(f"No good backup in {backups}: ")
-    assert "prod-2.wabk.manifest.json does not exist" in messages[0]
+    assert "prod-2.wabk: no manifest beside it, so not a backup written by this collection" in messages[0]
     assert messages[1].startswith(f"No good backup named prod-1.wabk in {backups}: ")
     assert standby.restore_requests() == []
     assert standby.state()["registered"] is False

@@ -64,30 +64,46 @@ def test_backup_file_and_manifest(source, play, tmp_path):
 
 def test_existing_files_are_never_overwritten_without_force(source, play, tmp_path):
     directory = backup_dir(tmp_path)
-    dest, lone_manifest_dest = directory / "wa.backup", directory / "other.backup"
-    dest.write_text("an earlier backup\n")
-    dest.chmod(0o644)
-    (directory / "wa.backup.manifest.json").write_text('{"an": "earlier manifest"}\n')
+    dest, lone_manifest_dest, notes = directory / "wa.backup", directory / "other.backup", directory / "notes.txt"
     (directory / "other.backup.manifest.json").write_text('{"a": "manifest without its file"}\n')
-    before = source.snapshot()
+    notes.write_text("not a backup\n")
 
     def backup(name, path, **args):
         return source.task(
             name, "wa_backup", keywords={"ignore_errors": True}, backup_password=BACKUP_PASSWORD, dest=str(path), **args
         )
 
+    run = play([backup("The earlier backup", dest)])
+    assert run.result("The earlier backup")["changed"] is True
+    dest.chmod(0o644)
+    earlier = dest.read_bytes()
+    before = source.snapshot()
+
     run = play(
         [
             backup("Back up onto the earlier backup", dest),
             backup("Back up beside a manifest", lone_manifest_dest),
+            backup("Forced onto a file that is not a backup", notes, force=True),
             backup("Back up with force", dest, force=True),
         ]
     )
 
-    refused, lone_manifest, forced = (
+    refused, lone_manifest, not_ours, forced = (
         run.result(name)
-        for name in ("Back up onto the earlier backup", "Back up beside a manifest", "Back up with force")
+        for name in (
+            "Back up onto the earlier backup",
+            "Back up beside a manifest",
+            "Forced onto a file that is not a backup",
+            "Back up with force",
+        )
     )
+    assert not_ours["failed"] is True
+    assert not_ours["msg"] == (
+        f"{notes} exists and is not a backup written by this collection (there is no manifest beside it): force "
+        "only replaces the collection's own backups. Move it away or choose another dest."
+    )
+    assert notes.read_text() == "not a backup\n"
+    assert dest.read_bytes() != earlier
     assert refused["failed"] is True
     assert refused["msg"] == (
         f"{dest} already exists: it is never overwritten unless force: true; choose another dest or set force: true."
@@ -104,7 +120,12 @@ def test_existing_files_are_never_overwritten_without_force(source, play, tmp_pa
     assert forced["checksum"] == hashlib.sha256(dest.read_bytes()).hexdigest()
     assert mode(dest) == 0o600
     assert json.loads((directory / "wa.backup.manifest.json").read_text()) == forced["manifest"]
-    assert sorted(os.listdir(directory)) == ["other.backup.manifest.json", "wa.backup", "wa.backup.manifest.json"]
+    assert sorted(os.listdir(directory)) == [
+        "notes.txt",
+        "other.backup.manifest.json",
+        "wa.backup",
+        "wa.backup.manifest.json",
+    ]
 
 
 def test_data_returned_only_when_asked_and_only_with_no_log(source, play, tmp_path):

@@ -95,8 +95,7 @@ def test_existing_manifest_alone_is_not_clobbered_either(tmp_path):
 
 def test_force_overwrites_atomically(tmp_path):
     dest = tmp_path / "wa.backup"
-    dest.write_text("old")
-    (tmp_path / "wa.backup.manifest.json").write_text("{}")
+    write_backup(str(dest), "old", FIELDS)
     os.chmod(dest, 0o644)
     _manifest, _path = write_backup(str(dest), DATA, FIELDS, force=True)
     assert dest.read_text() == DATA
@@ -154,16 +153,14 @@ def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
 
 
 def test_failed_manifest_removes_the_new_data_file(tmp_path, monkeypatch):
-    real = wa_backup_file.atomic_write
-    calls = []
+    real = wa_backup_file._publish
 
-    def flaky(path, payload, force=False):
-        calls.append(path)
+    def flaky(tmp, path, force):
         if path.endswith(".manifest.json"):
             raise OSError(errno.EIO, "I/O error")
-        return real(path, payload, force)
+        return real(tmp, path, force)
 
-    monkeypatch.setattr(wa_backup_file, "atomic_write", flaky)
+    monkeypatch.setattr(wa_backup_file, "_publish", flaky)
     with pytest.raises(OSError):
         write_backup(str(tmp_path / "wa.backup"), DATA, FIELDS)
     assert files(tmp_path) == []

@@ -145,19 +145,62 @@ def test_api_url_required():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({"timeout": 0}, "timeout must be more than 0"),
-        ({"timeout": -1}, "timeout must not be negative"),
-        ({"retries": -1}, "retries must not be negative"),
-        ({"retry_backoff": -0.5}, "retry_backoff must not be negative"),
+        ({"timeout": 0}, "timeout must be at least 0.1 s"),
+        ({"timeout": -1}, "timeout must be at least 0.1 s"),
+        ({"timeout": "nan"}, "timeout must be a finite number (got nan)"),
+        ({"timeout": "inf"}, "timeout must be a finite number (got inf)"),
+        ({"timeout": 1e9}, "timeout must be at most 86400"),
+        ({"retries": -1}, "retries must be at least 0 (got -1)"),
+        ({"retry_backoff": -0.5}, "retry_backoff must be at least 0 s"),
+        ({"retry_backoff": "-inf"}, "retry_backoff must be a finite number (got -inf)"),
         ({"api_url": "wa.example.com"}, "is not an http(s) URL"),
         ({"ca_path": "/nonexistent/ca.pem"}, "ca_path /nonexistent/ca.pem does not exist"),
+        ({"ca_path": "/etc/ca\x00.pem"}, "ca_path holds a NUL character"),
+        ({"ca_path": "/" + "d/" * 2100 + "ca.pem"}, "ca_path is too long to be a path"),
+        ({"ca_path": "/etc/" + "c" * 300}, "ca_path has a name of 300 bytes"),
+        ({"username": "adm\u00efn\u20ac"}, "username has characters outside Latin-1"),
+        ({"username": "ad:min"}, "username holds ':'"),
+        ({"password": "\u0437\u0430\u043f\u0440\u0435\u0442-\u20ac"}, "password has characters outside Latin-1"),
+        ({"password": "line\nbreak"}, "password holds a control character"),
+        ({"token": "tok\r\nX-Injected: 1"}, "token holds a control character"),
     ],
 )
 def test_bad_connection_options(args, message):
+    """Each refused before any connection (the api_url resolves nowhere), with the option named, no secret quoted."""
     base = {"api_url": "https://wa:443", "password": "Xyz-Secret-1!"}
     base.update(args)
-    failed, result, _raw = run_module(probe_module(), base)
-    assert failed and message in result["msg"]
+    failed, result, _raw = run_module(probe_module(call_api=True), base)
+    assert failed and message in result["msg"], result["msg"]
+    assert result.get("error", {}).get("kind", "config") == "config"  # refused before anything was tried
+    for name in ("password", "token"):
+        if name in args:
+            assert args[name] not in result["msg"]
+
+
+@pytest.mark.parametrize(
+    "api_url",
+    [
+        "http://admin:S3cr3t-In-Url@wa-prod.internal:443",
+        "https://S3cr3t-In-Url@wa-prod.internal",
+        "admin:S3cr3t-In-Url@wa-prod.internal:443",
+        "  https://admin:S3cr3t-In-Url@wa-prod.internal/v1",
+    ],
+)
+def test_api_url_with_user_information_is_refused_without_repeating_it(api_url):
+    failed, result, raw = run_module(probe_module(call_api=True), {"api_url": api_url, "password": "Xyz-Secret-1!"})
+    assert failed
+    assert result["msg"].startswith("api_url holds user information")
+    assert "Nothing was sent" in result["msg"]
+    assert "S3cr3t-In-Url" not in raw  # nowhere in what the module returns, its arguments' echo included
+    assert "wa-prod.internal" not in result["msg"]
+
+
+def test_api_url_user_information_hidden_even_when_another_option_fails_first():
+    failed, result, raw = run_module(
+        probe_module(), {"api_url": "http://admin:S3cr3t-In-Url@wa:443", "password": "x", "timeout": "nan"}
+    )
+    assert failed and "timeout must be a finite number" in result["msg"]
+    assert "S3cr3t-In-Url" not in raw
 
 
 def test_api_error_becomes_fail_json_without_secret(free_port):
@@ -207,3 +250,31 @@ def test_module_utils_import_is_guarded():
         [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": path}, check=False
     )
     assert done.stdout.strip() == "guarded", done.stderr
+
+
+def base_probe():
+    """A module on WABaseModule alone (no connection options), as wa_lock, wa_report and wa_backup_prune are."""
+    from ansible_collections.wabiz.migration.plugins.module_utils.wa_module_base import WABaseModule
+
+    def main():
+        module = WABaseModule(
+            argument_spec=dict(resource=dict(type="str"), owner=dict(type="str"), where=dict(type="path")),
+            supports_check_mode=True,
+        )
+        module.exit_json(changed=False, seen=module.params)
+
+    return types.SimpleNamespace(main=main)
+
+
+def test_url_credentials_in_any_option_are_hidden_from_the_result():
+    failed, result, raw = run_module(
+        base_probe(), {"resource": "https://admin:S3cr3t-In-Url@wa:443", "owner": "admin@ops", "where": "/tmp/x"}
+    )
+    assert not failed
+    assert "S3cr3t-In-Url" not in raw
+    assert result["seen"]["owner"] == "admin@ops"  # not a URL: nothing hidden, "admin" stays readable
+
+
+def test_a_path_option_with_a_nul_fails_the_base_module_before_anything():
+    failed, result, _raw = run_module(base_probe(), {"where": "/tmp/a\x00b"})
+    assert failed and result["msg"] == "where holds a NUL character: it cannot be a path. Nothing was done."

@@ -103,13 +103,23 @@ def test_corrupt_newest_backup_is_kept_and_the_previous_good_one_is_newest():
     assert deleted == ["b2", "b3"]
 
 
-def test_damaged_backups_do_not_count_in_keep_last_and_old_ones_go():
+def test_damaged_backups_do_not_count_in_keep_last_and_old_ones_go_only_when_asked():
     backups = [good("b1", 1), damaged("d2", 2), good("b3", 3), damaged("d9", 9)]
-    kept, deleted, _newest_good = outcome(backups, keep_last=2)
+    kept, deleted, _newest_good = outcome(backups, keep_last=2, delete_damaged=True)
     assert kept == ["b1", "b3"]
     assert deleted == ["d2", "d9"]
-    kept, _deleted, _newest_good = outcome(backups, keep_last=1, keep_days=5)
+    kept, _deleted, _newest_good = outcome(backups, keep_last=1, keep_days=5, delete_damaged=True)
     assert kept == ["b1", "d2", "b3"]  # young damaged backups stay while keep_days keeps them
+
+
+def test_damaged_backups_are_kept_by_default():
+    backups = [good("b1", 1), damaged("d2", 2), good("b3", 3), damaged("d9", 9)]
+    result = plan(backups, NOW, keep_last=1)
+    assert names(result.decisions, True) == ["b1", "d2", "d9"]
+    assert names(result.decisions, False) == ["b3"]
+    assert {d.reason for d in result.decisions if not d.backup.good} == {
+        "damaged: kept for a look (delete_damaged lets retention delete damaged backups)"
+    }
 
 
 def test_future_backups_are_kept_and_do_not_push_out_real_ones():
@@ -136,7 +146,7 @@ def test_a_little_skew_is_tolerated():
 
 def test_only_future_good_backups_the_nearest_is_newest():
     backups = [good("far", -30), good("near", -2), damaged("old", 10)]
-    kept, deleted, newest = outcome(backups, keep_last=0)
+    kept, deleted, newest = outcome(backups, keep_last=0, delete_damaged=True)
     assert newest.path == "/b/near"
     assert kept == ["far", "near"]
     assert deleted == ["old"]
@@ -172,7 +182,9 @@ def test_manifest_time_wins_over_mtime_and_mtime_is_the_fallback():
     [
         (None, None, "give keep_last, keep_days or both"),
         (-1, None, "keep_last must be 0 or more"),
-        (None, -0.5, "keep_days must be 0 or more"),
+        (None, -0.5, "keep_days must be a finite number, 0 or more"),
+        (None, float("nan"), "keep_days must be a finite number, 0 or more"),
+        (None, float("inf"), "keep_days must be a finite number, 0 or more"),
     ],
 )
 def test_policies_that_cannot_be_applied(keep_last, keep_days, message):
@@ -240,34 +252,53 @@ def write(directory, name, age_days, now):
     return path
 
 
-def test_scan_verifies_and_leaves_other_files_out(tmp_path):
+def test_scan_verifies_ours_and_reports_every_other_file_as_not_ours(tmp_path):
     now = NOW
     ok = write(tmp_path, "prod-1.wabk", 1, now)
     changed = write(tmp_path, "prod-2.wabk", 2, now)
-    changed.write_text("x" * len(changed.read_text()))  # same size, other bytes
-    orphan = tmp_path / "prod-3.wabk"
-    orphan.write_text("no manifest")
-    (tmp_path / ".prod-4.wabk.x1y2.tmp").write_text("a write in progress")
-    (tmp_path / "notes.txt").write_text("not a backup")
+    changed.write_text("x" * len(changed.read_text()))  # same size, other bytes: ours, damaged
+    (tmp_path / "prod-3.wabk").write_text("no manifest")
+    copied = write(tmp_path, "prod-4.wabk", 4, now)
+    os.rename(copied, tmp_path / "copy.wabk")  # with the manifest of another file
+    os.rename(manifest_path_for(str(copied)), tmp_path / "copy.wabk.manifest.json")
+    (tmp_path / "tool.wabk").write_text("another tool's file")
+    (tmp_path / "tool.wabk.manifest.json").write_text('{"name": "another tool\'s manifest"}')
+    (tmp_path / "lost.wabk.manifest.json").write_text("{}")
+    (tmp_path / ".prod-5.wabk.x1y2.tmp").write_text("a write in progress")
+    (tmp_path / "notes.txt").write_text("not a backup, not matching")
     (tmp_path / "dir.wabk").mkdir()
     os.symlink(ok, tmp_path / "latest.wabk")
+    os.mkfifo(tmp_path / "pipe.wabk")
+    write(tmp_path, "fifo-manifest.wabk", 1, now)
+    os.unlink(manifest_path_for(str(tmp_path / "fifo-manifest.wabk")))
+    os.mkfifo(manifest_path_for(str(tmp_path / "fifo-manifest.wabk")))
 
-    found = {os.path.basename(b.path): b for b in scan(str(tmp_path), "*.wabk")}
+    backups, not_ours = scan(str(tmp_path), "*.wabk")
+    found = {os.path.basename(b.path): b for b in backups}
+    others = {os.path.basename(n.path): n.reason for n in not_ours}
 
-    assert sorted(found) == ["prod-1.wabk", "prod-2.wabk", "prod-3.wabk"]
+    assert sorted(found) == ["prod-1.wabk", "prod-2.wabk"]
     assert found["prod-1.wabk"].good
     assert found["prod-1.wabk"].timestamp == now - DAY
     assert found["prod-2.wabk"].problem.startswith("Checksum mismatch: the backup file ")
-    assert not found["prod-3.wabk"].good and "does not exist" in found["prod-3.wabk"].problem
-    assert found["prod-3.wabk"].timestamp == os.lstat(orphan).st_mtime
+    assert others == {
+        "copy.wabk": "its manifest names another file (prod-4.wabk): a copy, or not ours",
+        "fifo-manifest.wabk": f"not known as a backup of this collection: The manifest {tmp_path}/fifo-manifest"
+        ".wabk.manifest.json is a FIFO (named pipe), not a regular file: give the path of a file.",
+        "latest.wabk": "a symbolic link, not a backup file",
+        "pipe.wabk": "a FIFO (named pipe), not a backup file",
+        "prod-3.wabk": "no manifest beside it, so not a backup written by this collection (or its manifest was lost)",
+        "tool.wabk": f"not known as a backup of this collection: {tmp_path}/tool.wabk.manifest.json is not a "
+        "backup manifest: it has no format field.",
+    }
+    # The pattern narrows, never widens: with "*" the same files are ours, and the others are reported.
+    backups, not_ours = scan(str(tmp_path), "*")
+    assert sorted(os.path.basename(b.path) for b in backups) == ["prod-1.wabk", "prod-2.wabk"]
+    assert {"notes.txt", "lost.wabk.manifest.json"} <= {os.path.basename(n.path) for n in not_ours}
 
 
 def test_delete_removes_the_file_and_its_manifest(tmp_path):
-    path = write(tmp_path, "prod-1.wabk", 1, NOW)
-    (backup,) = scan(str(tmp_path), "*.wabk")
+    write(tmp_path, "prod-1.wabk", 1, NOW)
+    (backup,), _not_ours = scan(str(tmp_path), "*.wabk")
     delete(backup)
     assert list(tmp_path.iterdir()) == []
-    orphan = tmp_path / "orphan.wabk"
-    orphan.write_text("no manifest")
-    delete(Backup(str(orphan), 0.0, None, "no manifest"))
-    assert not orphan.exists() and not os.path.exists(manifest_path_for(str(path)))

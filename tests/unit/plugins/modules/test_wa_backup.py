@@ -86,12 +86,27 @@ def test_existing_dest_is_not_overwritten(fake_wa, args, tmp_path):
     assert fake_wa.log == []  # nothing asked of the client
 
 
-def test_force_overwrites(fake_wa, args, tmp_path):
-    (tmp_path / "wa.backup").write_text("older backup")
+def test_force_overwrites_an_earlier_backup(fake_wa, args, tmp_path):
+    failed, _result, _raw = run_module(wa_backup, args)
+    assert not failed
+    (tmp_path / "wa.backup").write_text("x" * len((tmp_path / "wa.backup").read_text()))  # damaged: still ours
     args["force"] = True
     failed, _result, _raw = run_module(wa_backup, args)
     assert not failed
     assert (tmp_path / "wa.backup").read_text() == fake_wa.make_backup(BACKUP_PASSWORD)
+
+
+def test_force_never_replaces_a_file_the_collection_did_not_write(fake_wa, args, tmp_path):
+    (tmp_path / "wa.backup").write_text("someone's notes")
+    args["force"] = True
+    failed, result, _raw = run_module(wa_backup, args)
+    assert failed
+    assert result["msg"] == (
+        f"{tmp_path / 'wa.backup'} exists and is not a backup written by this collection (there is no manifest "
+        "beside it): force only replaces the collection's own backups. Move it away or choose another dest."
+    )
+    assert (tmp_path / "wa.backup").read_text() == "someone's notes"
+    assert fake_wa.log == []
 
 
 def test_missing_directories_are_created_0700(fake_wa, args, tmp_path):

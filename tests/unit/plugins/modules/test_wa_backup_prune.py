@@ -81,35 +81,79 @@ def test_nothing_to_delete_is_no_change(tmp_path, backups):
     assert result["deleted"] == []
 
 
-def test_damaged_backups_are_reported_and_the_newest_good_survives(tmp_path, backups):
+def test_damaged_backups_are_reported_and_kept_and_the_newest_good_survives(tmp_path, backups):
+    backups("prod-5.wabk", 5)
+    old_damaged = backups("prod-4.wabk", 4)
+    old_damaged.write_text("y" * len(old_damaged.read_text()))
+    os.utime(old_damaged, (time.time() - 4 * DAY, time.time() - 4 * DAY))  # a damaged backup's age is its mtime
     backups("prod-3.wabk", 3)
     newest = backups("prod-1.wabk", 1)
     newest.write_text("x" * len(newest.read_text()))  # damaged after it was written
-    orphan = tmp_path / "prod-0.wabk"  # a data file whose manifest is not written yet
+    orphan = tmp_path / "prod-0.wabk"  # a data file whose manifest is not written yet (or was lost)
     orphan.write_text("half-written")
 
     failed, result, _raw = run_module(wa_backup_prune, {"path": str(tmp_path), "keep_last": 0})
 
     assert not failed, result
     assert result["newest_good"] == str(tmp_path / "prod-3.wabk")
-    assert paths(result["kept"]) == ["prod-0.wabk", "prod-1.wabk", "prod-3.wabk"]
-    assert result["deleted"] == []
-    (warning,) = warnings_of(result)
-    assert warning.startswith(f"2 backup(s) in {tmp_path} failed verification: ")
-    assert "Checksum mismatch" in warning and "prod-0.wabk.manifest.json does not exist" in warning
+    assert paths(result["kept"]) == ["prod-1.wabk", "prod-3.wabk", "prod-4.wabk"]
+    assert paths(result["deleted"]) == ["prod-5.wabk"]
+    assert result["not_ours"] == [
+        {
+            "path": str(orphan),
+            "reason": "no manifest beside it, so not a backup written by this collection (or its manifest was lost)",
+        }
+    ]
+    damaged_warning, not_ours_warning = warnings_of(result)
+    assert damaged_warning.startswith(
+        f"2 backup(s) in {tmp_path} failed verification and were kept (delete_damaged: true lets retention delete "
+    )
+    assert not_ours_warning.startswith(f"1 file(s) in {tmp_path} match the pattern but are not backups written")
+    assert "prod-0.wabk" in listing(tmp_path) and "prod-4.wabk" in listing(tmp_path)
+
+    failed, result, _raw = run_module(wa_backup_prune, {"path": str(tmp_path), "keep_last": 0, "delete_damaged": True})
+    assert not failed, result
+    assert paths(result["deleted"]) == ["prod-4.wabk"]  # older than the newest good; prod-1 is newer: kept
+    assert paths(result["kept"]) == ["prod-1.wabk", "prod-3.wabk"]
+    assert "prod-0.wabk" in listing(tmp_path)  # never ours, even with delete_damaged
 
 
-def test_without_a_good_backup_nothing_is_deleted(tmp_path):
+def test_without_a_good_backup_nothing_is_deleted(tmp_path, backups):
     for name in ("a.wabk", "b.wabk"):
-        (tmp_path / name).write_text("no manifest")
-        os.utime(tmp_path / name, (0, 0))
+        path = backups(name, 30)
+        path.write_text("z" * len(path.read_text()))
 
-    failed, result, _raw = run_module(wa_backup_prune, {"path": str(tmp_path), "keep_last": 0, "keep_days": 1})
+    failed, result, _raw = run_module(
+        wa_backup_prune, {"path": str(tmp_path), "keep_last": 0, "keep_days": 1, "delete_damaged": True}
+    )
 
     assert not failed
     assert result["changed"] is False and result["newest_good"] is None
-    assert listing(tmp_path) == ["a.wabk", "b.wabk"]
+    assert listing(tmp_path) == ["a.wabk", "a.wabk.manifest.json", "b.wabk", "b.wabk.manifest.json"]
     assert f"No backup in {tmp_path} is good, so nothing was deleted: check them." in warnings_of(result)
+
+
+def test_files_that_are_not_ours_are_never_deleted_whatever_the_pattern(tmp_path, backups):
+    """The issue's directory: two good backups, notes, an SSH key, an intact backup copied in without its manifest."""
+    backups("prod-1.wabk", 1)
+    backups("prod-2.wabk", 2)
+    (tmp_path / "NOTES.txt").write_text("runbook notes")
+    (tmp_path / "id_ed25519").write_text("-----BEGIN OPENSSH PRIVATE KEY-----")
+    os.utime(tmp_path / "NOTES.txt", (0, 0))
+    copied = backups("copied.wabk", 3)
+    os.unlink(f"{copied}.manifest.json")
+
+    for pattern in ("*.wabk", "*"):
+        failed, result, _raw = run_module(
+            wa_backup_prune, {"path": str(tmp_path), "keep_last": 1, "pattern": pattern, "delete_damaged": True}
+        )
+        assert not failed, result
+        assert "NOTES.txt" in listing(tmp_path) and "id_ed25519" in listing(tmp_path)
+        assert "copied.wabk" in listing(tmp_path)
+        assert "copied.wabk" in paths(result["not_ours"])
+        assert all("failed verification" not in w for w in warnings_of(result))
+    assert sorted(paths(result["not_ours"])) == ["NOTES.txt", "copied.wabk", "id_ed25519"]
+    assert listing(tmp_path) == ["NOTES.txt", "copied.wabk", "id_ed25519", "prod-1.wabk", "prod-1.wabk.manifest.json"]
 
 
 def test_other_files_are_left_alone(tmp_path, backups):
@@ -155,8 +199,11 @@ def test_an_empty_directory_is_fine(tmp_path):
     ("args", "message"),
     [
         ({"keep_last": 1, "path": "/nonexistent/wa-backups"}, "The backup directory /nonexistent/wa-backups does not"),
-        ({"keep_last": -1}, "keep_last must be 0 or more (got -1)."),
-        ({"keep_days": -2}, "keep_days must be 0 or more (got -2.0)."),
+        ({"keep_last": -1}, "keep_last must be at least 0 (got -1)."),
+        ({"keep_days": -2}, "keep_days must be at least 0 days (got -2)."),
+        ({"keep_days": "nan"}, "keep_days must be a finite number (got nan)."),
+        ({"keep_days": "inf"}, "keep_days must be a finite number (got inf)."),
+        ({"keep_last": 1, "path": "/srv/wa\x00"}, "path holds a NUL character"),
         ({}, "one of the following is required: keep_last, keep_days"),
         ({"keep_last": 1, "pattern": "../*.wabk"}, "pattern must be a file name pattern without '/'"),
     ],
@@ -176,7 +223,7 @@ def test_a_deletion_that_fails_says_which(tmp_path, backups, monkeypatch):
     real_unlink = os.unlink
 
     def unlink(path):
-        if str(path).endswith("prod-3.wabk.manifest.json"):
+        if str(path).endswith("prod-3.wabk"):
             raise PermissionError(13, "Permission denied")
         real_unlink(path)
 

@@ -80,7 +80,7 @@ def test_check_mode_into_a_directory_not_made_yet_has_nothing_to_prune(fake_wa, 
     )
 
     assert not failed, result
-    assert result["pruned"] == {"kept": [], "deleted": [], "newest_good": None}
+    assert result["pruned"] == {"kept": [], "deleted": [], "not_ours": [], "newest_good": None}
     assert not (tmp_path / "new").exists()
 
 
@@ -98,7 +98,8 @@ def test_a_failed_backup_deletes_nothing(fake_wa, directory):
 @pytest.mark.parametrize(
     ("prune", "message"),
     [
-        ({"keep_last": -1}, "prune: keep_last must be 0 or more"),
+        ({"keep_last": -1}, "prune.keep_last must be at least 0 (got -1)"),
+        ({"keep_days": "nan"}, "prune.keep_days must be a finite number (got nan)"),
         ({"keep_last": 3, "pattern": "*.bak"}, "does not match prune.pattern '*.bak'"),
         ({"keep_last": 3, "pattern": "x/*.wabk"}, "prune: pattern must be a file name pattern"),
         ({"pattern": "*.wabk"}, "one of the following is required: keep_last, keep_days"),

@@ -99,3 +99,18 @@ def test_a_write_that_fails_says_which_and_what_was_written(tmp_path):
     assert failed
     assert "Cannot write %s" % (tmp_path / "run-1.md") in result["msg"]
     assert result["written"] == [str(tmp_path / "run-1.json")]
+
+
+def test_urls_are_written_without_their_user_information(tmp_path):
+    text = (
+        '{"source": "http://admin:S3cr3t@wa-old:443", "target": "https://tok3n-S3cr3t@wa-new/v1",\n'
+        ' "contact": "ops@example.com", "note": "see https://wa.example.com/a@b"}\n'
+    )
+    failed, result, _raw = run_module(
+        wa_report, {"path": str(tmp_path), "files": [{"name": "r.json", "content": text}]}
+    )
+    assert not failed, result
+    written = (tmp_path / "r.json").read_text()
+    assert "S3cr3t" not in written
+    assert '"http://wa-old:443"' in written and '"https://wa-new/v1"' in written
+    assert "ops@example.com" in written and "https://wa.example.com/a@b" in written  # not user information

@@ -322,8 +322,8 @@ def test_health_that_is_not_health_sends_nothing(fake_wa, args):
     [
         ({"data": "abc"}, "parameters are mutually exclusive: src|data"),
         ({"src": None}, "one of the following is required: src, data"),
-        ({"shards": 0}, "shards must be 1 or more"),
-        ({"restore_timeout": 0}, "restore_timeout must be more than 0"),
+        ({"shards": 0}, "shards must be at least 1 (got 0)"),
+        ({"restore_timeout": 0}, "restore_timeout must be at least 1 s: an import takes longer than that (got 0)"),
         ({"backup_password": None}, "missing required arguments: backup_password"),
     ],
 )
