@@ -61,7 +61,7 @@ class CloudRun:
         path.write_text(yaml.safe_dump(document))
         return path
 
-    def run(self, confirm: bool = True, check: bool = False, verbosity: int = 0, json_output: bool = True, **overrides):
+    def run(self, confirm=True, check=False, verbosity=0, json_output=True, env=None, **overrides):
         extra = {"wa_cloud_confirm": True} if confirm else None
         return run_playbook(
             PLAYBOOK,
@@ -70,6 +70,7 @@ class CloudRun:
             check=check,
             verbosity=verbosity,
             json_output=json_output,
+            env=env,
         )
 
     def reports_of(self, suffix: str) -> list[Path]:
@@ -167,16 +168,22 @@ def test_the_registration_limit_leaves_the_on_prem_client_running(cloud_run):
     assert "registration limit is reached" in report["error"]
 
 
-def test_no_secret_at_vvv_in_output_reports_or_files(cloud_run):
+@pytest.mark.parametrize("debug", ["0", "1"])
+def test_no_secret_at_vvv_in_output_logs_reports_or_files(cloud_run, tmp_path, debug):
     runner = cloud_run()
-    run = runner.run(verbosity=3, json_output=False)
-    assert run.rc == 0, run.output
-    assert "CLOUD_API" in run.output
-    for secret in SECRETS:
-        assert secret not in run.output
+    log = tmp_path / "ansible.log"
+    run = runner.run(verbosity=3, json_output=False, env={"ANSIBLE_LOG_PATH": str(log), "ANSIBLE_DEBUG": debug})
+    assert run.rc == 0, run.output[-3000:]
+    assert "CLOUD_API" in run.output and len(log.read_text()) > 10_000
+    if debug == "1":
+        assert "done with _execute_module (wabiz.migration.wa_cloud_register" in run.output
     files = [p for p in runner.directory.rglob("*") if p.is_file() and p.name != "inventory.yml"]
     assert len(files) >= 4  # backup, manifest, two reports
-    for path in files:
-        text = path.read_text(errors="replace")
-        for secret in SECRETS:
-            assert secret not in text, path
+    (backup,) = runner.backups.glob("*.wabk")
+    texts = {"output": run.output, "log": log.read_text(), **{str(p): p.read_text(errors="replace") for p in files}}
+    secrets = (*SECRETS, runner.move.source.admin_password)
+    for name, text in texts.items():
+        for secret in secrets:
+            assert secret not in text, name
+        if name != str(backup):
+            assert backup.read_text().strip()[:64] not in text, name
