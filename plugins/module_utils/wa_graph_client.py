@@ -92,7 +92,11 @@ def success_of(body):
 
 
 class _RegisterBody(JSONObjectBody):
-    """``{"messaging_product", "pin", "backup": {"password", "data"}}`` with the data streamed."""
+    """``{"messaging_product", "pin", "backup": {"password", "data"}}`` with the data streamed.
+
+    JSONObjectBody streams a flat object; the register body nests the data one level down, so
+    the flat ``{"data": "..."}`` it builds gets the outer members before it and one more brace after.
+    """
 
     def __init__(self, pin, password, data):
         JSONObjectBody.__init__(self, [("data", data)])

@@ -104,6 +104,12 @@ checksum:
   description: sha256 of the backup data that was (or would be) sent.
   returned: when a backup was checked
   type: str
+acted_on:
+  description:
+    - On a failed register call, whether the Graph API may have acted on it (and so on the on-premises client).
+      V(false) when it was refused before (token, permission, limit) or never sent whole.
+  returned: when the register call failed
+  type: bool
 expected_throughput:
   description:
     - V(HIGH) when the backup is of a multiconnect client with 2 or more shards (per its manifest), else V(STANDARD).
@@ -119,6 +125,7 @@ from ansible_collections.wabiz.migration.plugins.module_utils.wa_backup_file imp
     verify_backup,
     verify_data,
 )
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_client import WAApiError  # noqa: E402
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_graph_module import GraphModule  # noqa: E402
 
 UNCONFIRMED = (
@@ -126,6 +133,8 @@ UNCONFIRMED = (
     "blindly (each call counts against the weekly limit). Check the number with wabiz.migration.wa_cloud_info "
     "(platform_type CLOUD_API means it was applied) and the on-premises client with wabiz.migration.wa_info."
 )
+UNTOUCHED = "The number was not registered and the on-premises client was not touched."
+NOT_ACTED_ON = frozenset(["auth", "forbidden", "register_limit", "rate_limit", "config", "source"])
 REFUSED = (
     "{error} What happened to the on-premises client is not known from this answer: the vendor shuts it down during "
     "a register call and a wrong PIN leaves it down and disconnected. Check it with wabiz.migration.wa_info before "
@@ -197,17 +206,11 @@ def main():
         outcome = client.register(
             params["phone_number_id"], params["pin"], params["backup_password"], data, params["register_timeout"]
         )
-    except Exception as exc:  # WAApiError, or BackupFileError when the file changed while it was sent
-        error = getattr(exc, "to_dict", lambda: {"kind": "source"})()
-        sent = getattr(exc, "sent", None) is not False and error.get("kind") != "source"
-        if error.get("kind") in ("auth", "forbidden", "register_limit", "rate_limit", "config", "source"):
-            sent = False
-        message = str(exc)
-        if sent:
-            message = REFUSED.format(error=message)
-        else:
-            message += " The number was not registered and the on-premises client was not touched."
-        module.fail_json(msg=message, error=error, request_sent=sent, **result)
+    except WAApiError as exc:
+        # Refused before the API could act on it (token, permission, limit, or never sent whole)?
+        sent = exc.sent is not False and exc.kind not in NOT_ACTED_ON
+        message = REFUSED.format(error=exc) if sent else "%s %s" % (exc, UNTOUCHED)
+        module.fail_json(msg=message, error=exc.to_dict(), acted_on=sent, **result)
     if outcome["status"] == "unconfirmed":
         module.warn(UNCONFIRMED.format(reason=outcome["reason"]))
         result.update(changed=True, register_status="unconfirmed")

@@ -154,7 +154,7 @@ def test_a_wrong_pin_is_reported_with_the_on_prem_client_down(cloud_run):
     assert run.rc != 0
     report = runner.last_report()
     assert report["result"] == "failed" and report["failed_task"].endswith("with the backup")
-    assert report["register_sent"] is True and report["on_prem"]["state"] == "down"
+    assert report["register_acted_on"] is True and report["on_prem"]["state"] == "down"
     assert "on-premises client is DOWN" in report["next_step"]
     assert runner.move.source.wait_exit(15) == 0
 
@@ -164,7 +164,7 @@ def test_the_registration_limit_leaves_the_on_prem_client_running(cloud_run):
     run = runner.run()
     assert run.rc != 0
     report = runner.last_report()
-    assert report["register_sent"] is False and report["on_prem"]["state"] == "running"
+    assert report["register_acted_on"] is False and report["on_prem"]["state"] == "running"
     assert "registration limit is reached" in report["error"]
 
 

@@ -106,6 +106,7 @@ def test_the_registration_limit_is_reported_without_retry(cloud, play):
     result = run.result("Register")
     assert result["failed"] and result["error"]["code"] == 133016
     assert "registration limit is reached" in result["msg"] and "do not retry now" in result["msg"]
+    assert result["acted_on"] is False
     assert len(move.graph.register_calls()) == 1
     assert move.source.running()
 
@@ -114,7 +115,7 @@ def test_a_wrong_pin_reports_what_happened_to_the_on_prem_client(cloud, play):
     move = backed_up(cloud(), play)
     run = play([move.task("Register", "wa_cloud_register", **move.register_args(pin=WRONG_PIN))])
     result = run.result("Register")
-    assert result["failed"] and result["request_sent"] is True
+    assert result["failed"] and result["acted_on"] is True
     assert "wrong PIN leaves it down and disconnected" in result["msg"]
     assert move.source.wait_exit(15) == 0  # the vendor: a wrong PIN takes the on-prem client down too
     assert [s["reason"] for s in move.shutdowns()] == ["wrong_pin"]
