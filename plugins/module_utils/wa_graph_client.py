@@ -70,6 +70,7 @@ _REWORDING = (
     ("The client may have stopped or restarted; check that it runs", "Check the network"),
     ("The client may be restarting; check that it runs and that", "Check that"),
     ("The client may be restarting; otherwise check that", "Check that"),
+    ("instead of the client", "instead of the Graph API"),
     ("the client's", "the Graph API's"),
 )
 
@@ -182,6 +183,11 @@ class GraphClient(WAClient):
 
     def _unexpected(self, status, body, method, path, expected):
         error = WAClient._unexpected(self, status, body, method, path, expected)
+        error.message = reword(error.message)
+        return error
+
+    def _http_error(self, status, body, method, path, what):
+        error = WAClient._http_error(self, status, body, method, path, what)
         error.message = reword(error.message)
         return error
 

@@ -203,3 +203,13 @@ def test_an_id_that_is_not_digits_is_refused(graph):
         client_for(graph).phone_number("+15550001111")
     assert "not a Graph ID" in caught.value.message
     assert graph.requests == []
+
+
+@pytest.mark.parametrize("answer", [(418, {"no": "envelope"}), (404, {"nothing": "here"})])
+def test_answers_without_the_envelope_speak_of_the_graph_api(graph, answer):
+    graph.script = [answer]
+    with pytest.raises(WAApiError) as caught:
+        client_for(graph, retries=0).phone_number(NUMBER_ID)
+    message = caught.value.message
+    assert f"HTTP {answer[0]}" in message
+    assert "api_url" not in message and "the client" not in message
