@@ -107,6 +107,7 @@ def test_a_move_then_a_second_run_that_changes_nothing(cloud_run):
     assert report["on_prem"]["state"] == "down" and report["register_status"] == "applied"
     assert [p["name"] for p in report["phases"]] == ["preflight", "backup", "register", "verify", "webhook"]
     assert any("credentials" in item for item in report["operator_todo"])
+    assert any(report["backup"]["path"] in item for item in report["operator_todo"])
     assert Path(report["backup"]["path"]).exists() and Path(report["backup"]["manifest"]).exists()
     assert move.source.wait_exit(15) == 0
     assert move.number()["override_callback_uri"] == move.callback_url
@@ -116,7 +117,9 @@ def test_a_move_then_a_second_run_that_changes_nothing(cloud_run):
     again = runner.run()
     assert again.rc == 0, again.output
     assert again.stats("prod")["changed"] == 0
-    assert runner.last_report()["result"] == "unchanged"
+    second = runner.last_report()
+    assert second["result"] == "unchanged" and second["register_status"] == "already on the Cloud API"
+    assert not any("DR copy" in item for item in second["operator_todo"])
     assert len(move.graph.register_calls()) == 1
 
 
