@@ -216,3 +216,11 @@ def test_no_secret_in_output_at_vvv(cloud, play):
         text = path.read_text(errors="replace")
         for secret in SECRETS:
             assert secret not in text, path
+
+
+def test_success_as_a_string_is_accepted(cloud, play):
+    move = backed_up(cloud("--success-as-string"), play)
+    run = play([move.task("Register", "wa_cloud_register", **move.register_args())])
+    assert run.rc == 0, run.output
+    assert run.result("Register")["register_status"] == "applied"
+    assert move.number()["platform_type"] == "CLOUD_API"
