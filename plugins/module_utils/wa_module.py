@@ -49,10 +49,10 @@ def connection_argspec(**kwargs):
     return spec
 
 
-def credential_problems(params):
-    """Why the credentials cannot be sent over HTTP (basic auth, bearer header), or []; never quoting them."""
+def credential_problems(params, names=("username", "password", "token")):
+    """Why the credentials ``names`` cannot be sent over HTTP (basic auth, bearer header), or []; never quoting them."""
     problems = []
-    for name in ("username", "password", "token"):
+    for name in names:
         value = params.get(name)
         if not value:
             continue

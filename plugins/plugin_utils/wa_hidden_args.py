@@ -16,8 +16,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-# The options of the API modules that hold secrets (no_log in their argument specs).
-SECRET_OPTIONS = ("password", "token", "backup_password", "data")
+# The options of the API and Graph modules that hold secrets (no_log in their argument specs).
+SECRET_OPTIONS = ("password", "token", "backup_password", "data", "access_token", "pin", "verify_token")
 
 
 class HiddenStr(str):

@@ -1,4 +1,4 @@
-"""``python -m wa_emulator serve | coreapp | make-certs`` (see README.md)."""
+"""``python -m wa_emulator serve | coreapp | make-certs | graph`` (see README.md)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,48 @@ def _parser() -> argparse.ArgumentParser:
     certs.add_argument("--out", required=True, type=Path)
     certs.add_argument("--hostname", action="append", help="DNS name (repeatable; default localhost)")
     certs.add_argument("--ip", action="append", help="IP address (repeatable; default 127.0.0.1)")
+    _graph_parser(sub)
     return parser
+
+
+def _graph_parser(sub) -> None:
+    """``graph``: the Graph API emulator of a move to the Cloud API (graph/README.md)."""
+    graph = sub.add_parser("graph", help="serve the Graph API of a move to the Cloud API (graph/README.md)")
+    graph.add_argument("--data-dir", required=True, type=Path)
+    graph.add_argument("--host", default="127.0.0.1")
+    graph.add_argument("--port", type=int, default=9443)
+    graph.add_argument("--tls-cert", type=Path)
+    graph.add_argument("--tls-key", type=Path)
+    graph.add_argument("--tls-self-signed", action="store_true")
+    graph.add_argument("--access-token", action="append", default=[], help="a valid system user token (repeatable)")
+    graph.add_argument("--read-only-token", action="append", default=[], help="a token without management rights")
+    graph.add_argument("--phone-number-id", default="106540352242922")
+    graph.add_argument("--display-phone-number", default="15550001111", help="digits, as the on-prem cc+number")
+    graph.add_argument("--verified-name", default="Emulated Business")
+    graph.add_argument("--waba-id", default="102290129340398")
+    graph.add_argument("--two-step-pin", help="the number's two-step PIN (default: none set)")
+    graph.add_argument("--register-limit", type=int, default=10, help="register calls per 7 days")
+    graph.add_argument("--register-delay", type=float, default=0.2, help="seconds a register call takes")
+    graph.add_argument("--success-as-string", action="store_true", help='answer {"success": "true"}')
+    graph.add_argument("--onprem-url", help="the on-prem emulator that register shuts down")
+    graph.add_argument("--onprem-password", help="its admin password (for the shutdown hook)")
+    graph.add_argument("--callback-verify-token", help="verify token of the built-in /_emulator/webhook")
+
+
+def _graph_main(options: dict) -> int:
+    from .graph.config import GraphConfig, GraphConfigError
+    from .graph.serve import serve as serve_graph
+
+    try:
+        config = GraphConfig(**options).check()
+    except GraphConfigError as exc:
+        print(f"wa_emulator graph: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return serve_graph(config)
+    except OSError as exc:
+        print(f"wa_emulator graph: cannot serve on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
+        return 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         from .coreapp import run
 
         return run(args.data_dir, args.name, args.interval)
+    if args.command == "graph":
+        options = vars(args)
+        options.pop("command")
+        return _graph_main(options)
 
     from .config import Config, ConfigError
     from .server import serve

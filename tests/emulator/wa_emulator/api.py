@@ -75,6 +75,7 @@ class Api:
             "/v1/_emulator/state": {"GET": ("admin", self.get_state)},
             "/v1/_emulator/requests": {"GET": ("admin", self.get_requests)},
             "/v1/_emulator/lifecycle": {"GET": ("admin", self.get_lifecycle)},
+            "/v1/_emulator/shutdown": {"POST": ("admin", self.shutdown)},
         }
 
     # -- users --------------------------------------------------------------------------------
@@ -365,6 +366,14 @@ class Api:
             version=self.config.api_version,
         )
         return self.app.ok(200, {"state": out})
+
+    def shutdown(self, req: Request) -> Response:
+        """Ours: the Graph emulator's stand-in for WhatsApp's servers disconnecting this client."""
+        reason = req.json(optional=True).get("reason") or "shutdown"
+        if not isinstance(reason, str) or not re.fullmatch(r"[a-z_]{1,32}", reason):
+            raise bad_request("reason must be 1 to 32 lower-case letters or _")
+        self.app.exiting = True
+        return self.app.ok(200, {"shutdown": reason}, close=True, after=lambda: self.app.request_exit(0, reason))
 
     def get_lifecycle(self, req: Request) -> Response:
         return self.app.ok(200, {"lifecycle": lifecycle.read(self.app.data_dir)})
