@@ -75,7 +75,7 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Point the promoted copy at the staging webhook
+- name: Give an environment its own webhook URL and about text
   wabiz.migration.wa_settings:
     api_url: https://wa-staging.example.com:443
     password: "{{ vault_wa_staging_admin_password }}"

@@ -108,7 +108,7 @@ def test_the_allowance_or_an_already_migrated_target_passes_the_guard(emulators,
     assert again.rc == 0, again.output
     reports = sorted((tmp_path / "reports").glob("prod-new-migration-*.xml"))
     assert len(reports) == 2
-    unchanged = [ET.parse(p).getroot() for p in reports if p != report.with_suffix(".xml")][0]
+    (unchanged,) = [ET.parse(p).getroot() for p in reports if p != report.with_suffix(".xml")]
     statuses = {case.get("name"): case.find("skipped") is not None for case in unchanged.iter("testcase")}
     assert statuses == {
         "preflight": False,
