@@ -89,7 +89,8 @@ def inventory(pair: Pair, path: Path) -> Path:
                     "target": {"wa_api_url": pair.target.url, "wa_containers": [pair.target.name]},
                 }
             },
-            "wa_migrations": {"hosts": {"target": {"wa_migrate_from": "source"}}},
+            # The bench's source keeps running (the floor and the plain playbook leave it too).
+            "wa_migrations": {"hosts": {"target": {"wa_migrate_from": "source", "wa_allow_running_source": True}}},
         },
     )
 

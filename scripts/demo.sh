@@ -49,7 +49,8 @@ all:
       hosts:
         target:
           wa_migrate_from: source
-          wa_settings: {webhooks: {url: "https://staging.example.com/webhook"}}
+          wa_source_after: stop   # a cutover: the old client stops once the new one is verified
+          wa_settings: {webhooks: {url: "https://new.example.com/webhook"}}
 YAML
 secret > "$work/vault-pass"
 chmod 600 "$work/vault-pass"

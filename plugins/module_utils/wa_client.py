@@ -89,6 +89,9 @@ MAX_ANSWER_SIZE = 8 * 1024 * 1024
 # Statuses of a successful restore answer; anything else is an error.
 OK_STATUSES = frozenset([200, 201, 202, 204])
 
+# The business profile (address, description, email, vertical, websites): GET reads it, POST sets it.
+BUSINESS_PROFILE_PATH = "/v1/settings/business/profile"
+
 # Where the backup data is in the answer of POST /v1/settings/backup.
 BACKUP_DATA_PATH = ("settings", "data")
 
@@ -1003,6 +1006,22 @@ class WAClient(object):
 
     def set_profile_about(self, text):
         self._request("PATCH", "/v1/settings/profile/about", body={"text": text})
+        return True
+
+    def get_business_profile(self):
+        """``settings.business.profile`` of GET /v1/settings/business/profile (admin): address, email, websites..."""
+        status, body = self._request("GET", BUSINESS_PROFILE_PATH)
+        node = body
+        for key in ("settings", "business", "profile"):
+            node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            raise self._unexpected(status, body, "GET", BUSINESS_PROFILE_PATH, "settings.business.profile object")
+        return node
+
+    def set_business_profile(self, profile):
+        """POST /v1/settings/business/profile with ``profile``'s fields (send the whole profile: the vendor
+        documents the fields of the POST, not whether the ones left out are kept)."""
+        self._request("POST", BUSINESS_PROFILE_PATH, body=profile)
         return True
 
 

@@ -20,9 +20,10 @@ description:
   - It is what the P(wabiz.migration.migrate#role) role and C(playbooks/drill.yml) write their JSON, Markdown and
     JUnit reports with, in one module process instead of a C(file), a C(copy) and a C(template) task, each of which
     starts its own.
-  - The texts are written as given, except that every URL in them loses its user information
-    (C(https://user:password@host) is written C(https://host)). Put no secret in them; reports name files, figures
-    and checksums only.
+  - A file is either a text (O(files[].content)), written as given, or a JUnit XML report built from a plain description
+    of its test suites and cases (O(files[].junit)), for CI dashboards.
+  - Every URL in them loses its user information (C(https://user:password@host) is written C(https://host)). Put no
+    secret in them; reports name files, figures and checksums only.
 author:
   - wabiz.migration maintainers (@wabiz)
 extends_documentation_fragment:
@@ -57,8 +58,16 @@ options:
       content:
         description:
           - Its text. Render a template into a text with C(lookup('ansible.builtin.template', 'report.md.j2')).
+          - One of O(files[].content) and O(files[].junit) is required.
         type: str
-        required: true
+      junit:
+        description:
+          - A JUnit XML report, described as C(name) (of the whole report) and C(suites), a list of suites, each with
+            C(name), optional C(hostname), C(timestamp) and C(properties) (a dict), and C(cases), a list of test
+            cases with C(name), C(status) (V(passed), V(failed) or V(skipped)), optional C(message), C(time) (seconds)
+            and C(classname) (default the suite's name).
+          - Every text is escaped; counts and times of suites are computed.
+        type: dict
 seealso:
   - module: ansible.builtin.copy
 """
@@ -72,6 +81,21 @@ EXAMPLES = r"""
         content: "{{ report | to_nice_json }}\n"
       - name: prod-{{ run_id }}.md
         content: "{{ lookup('ansible.builtin.template', 'report.md.j2') }}"
+
+- name: Write a JUnit XML report, one test case a phase
+  wabiz.migration.wa_report:
+    path: /var/lib/wa-migrations/reports
+    files:
+      - name: prod-{{ run_id }}.xml
+        junit:
+          name: wabiz.migration migration
+          suites:
+            - name: migration.prod
+              hostname: prod
+              cases:
+                - {name: preflight, status: passed, time: 1.2}
+                - {name: restore, status: failed, message: the target refused the import}
+                - {name: verify, status: skipped, message: not run}
 """
 
 RETURN = r"""
@@ -91,6 +115,7 @@ unchanged:
 import os  # noqa: E402
 
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_backup_file import atomic_write  # noqa: E402
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_junit import JUnitError, render  # noqa: E402
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_module_base import WABaseModule  # noqa: E402
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_url import without_url_credentials  # noqa: E402
 
@@ -115,7 +140,13 @@ def main():
                 type="list",
                 elements="dict",
                 required=True,
-                options=dict(name=dict(type="str", required=True), content=dict(type="str", required=True)),
+                options=dict(
+                    name=dict(type="str", required=True),
+                    content=dict(type="str"),
+                    junit=dict(type="dict"),
+                ),
+                mutually_exclusive=[["content", "junit"]],
+                required_one_of=[["content", "junit"]],
             ),
         ),
         supports_check_mode=True,
@@ -133,10 +164,17 @@ def main():
     if os.path.lexists(directory) and not os.path.isdir(directory):
         module.fail_json(msg="path %s exists and is not a directory: choose another path." % directory)
 
-    written, unchanged = [], []
+    payloads = []
     for item in files:
-        path = os.path.join(directory, item["name"])
-        payload = without_url_credentials(item["content"]).encode("utf-8")
+        try:
+            text = item["content"] if item["content"] is not None else render(item["junit"])
+        except JUnitError as exc:
+            module.fail_json(msg="files: %s: %s; nothing was written." % (item["name"], exc))
+        payloads.append((item["name"], without_url_credentials(text).encode("utf-8")))
+
+    written, unchanged = [], []
+    for name, payload in payloads:
+        path = os.path.join(directory, name)
         if holds(path, payload):
             unchanged.append(path)
             continue

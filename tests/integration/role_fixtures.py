@@ -50,6 +50,7 @@ from playbook_runner import BIN, PLAYBOOKS, ROOT, PlaybookRun, ansible_env, run_
 from wa_emulator.launcher import EmulatorError, EmulatorProcess
 
 SHARED = ROOT / "molecule" / "shared"
+ALLOW_RUNNING_SOURCE = {"wa_allow_running_source": True}
 
 
 @contextlib.contextmanager
@@ -291,6 +292,14 @@ def write_inventory(path: Path, prefix: str, port_base: int, hosts: dict, migrat
             **{f"wa_test_{key}": value for key, value in spec.items() if not key.startswith("wa_")},
             **{key: value for key, value in spec.items() if key.startswith("wa_")},
         }
+    # These tests leave their emulated sources running on purpose (they judge the target), so a
+    # migration that says nothing about its source allows it explicitly; the guard against a live
+    # source left running is tested in test_pipeline_guard.py, and a migration given
+    # wa_source_after or wa_allow_running_source gets exactly what it says.
+    migrations = {
+        name: spec if {"wa_source_after", "wa_allow_running_source"} & set(spec) else spec | ALLOW_RUNNING_SOURCE
+        for name, spec in migrations.items()
+    }
     inventory = {
         "all": {
             "vars": {

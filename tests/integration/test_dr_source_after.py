@@ -38,7 +38,7 @@ def test_the_source_is_stopped_only_after_a_verified_migration(docker_client, em
         hosts[f"tgt-{pair}"] = {}
     migrations = {
         "tgt-stop": {"wa_migrate_from": "src-stop", "wa_source_after": "stop"},
-        "tgt-leave": {"wa_migrate_from": "src-leave", "wa_source_after": "leave"},
+        "tgt-leave": {"wa_migrate_from": "src-leave", "wa_source_after": "leave", "wa_allow_running_source": True},
         "tgt-fail": {
             "wa_migrate_from": "src-fail",
             "wa_source_after": "stop",

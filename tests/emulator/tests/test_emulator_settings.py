@@ -59,3 +59,53 @@ def test_profile_about(emulator):
     status, body = emu.api("POST", "/v1/settings/profile/about", {}, token=token)
     assert status == 400 and error_of(body)["code"] == 1008
     assert emu.state()["settings"]["profile"]["about"]["text"] == "Closed"
+
+
+def test_business_profile(emulator):
+    emu = emulator()
+    token = emu.admin_token()
+    status, body = emu.api("GET", "/v1/settings/business/profile", token=token)
+    assert status == 200
+    assert body["settings"]["business"]["profile"] == {
+        "address": "",
+        "description": "",
+        "email": "",
+        "vertical": "",
+        "websites": [],
+    }
+    update = {"address": "1 Main St", "email": "hi@shop.example", "websites": ["https://shop.example"]}
+    status, body = emu.api("POST", "/v1/settings/business/profile", update, token=token)
+    assert status == 200 and set(body) == {"meta"}
+    status, body = emu.api("POST", "/v1/settings/business/profile", {"vertical": "Retail"}, token=token)
+    assert status == 200
+    profile = emu.api("GET", "/v1/settings/business/profile", token=token)[1]["settings"]["business"]["profile"]
+    assert profile == {**update, "description": "", "vertical": "Retail"}  # a POST keeps the fields it does not give
+
+    for bad in (
+        {"no_such_field": "x"},
+        {"email": "not-an-address"},
+        {"websites": ["https://a.example", "https://b.example", "https://c.example"]},
+        {"websites": ["ftp://a.example"]},
+        {"description": "x" * 513},
+        {"address": 5},
+        {"vertical": "Retail", "unknown": 1},  # all or nothing
+    ):
+        status, body = emu.api("POST", "/v1/settings/business/profile", bad, token=token)
+        assert status == 400 and error_of(body)["code"] == 1009, bad
+        assert "not-an-address" not in error_of(body)["details"]
+    after = emu.api("GET", "/v1/settings/business/profile", token=token)[1]["settings"]["business"]["profile"]
+    assert after == profile
+
+    emu.restart()  # kept in state.json
+    token = emu.admin_token()
+    assert emu.api("GET", "/v1/settings/business/profile", token=token)[1]["settings"]["business"]["profile"] == profile
+
+
+def test_business_profile_needs_the_admin_role(emulator):
+    emu = emulator()
+    user = {"username": "ops", "password": "Ops-Pa55word!"}
+    status, body = emu.api("POST", "/v1/users", user, token=emu.admin_token())
+    assert status == 201, body
+    token = emu.login("ops", "Ops-Pa55word!")
+    status, body = emu.api("GET", "/v1/settings/business/profile", token=token)
+    assert status == 403 and error_of(body)["code"] == 1005

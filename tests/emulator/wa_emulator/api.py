@@ -13,7 +13,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING
 
-from . import crypto, lifecycle, passwords, reqlog, settings
+from . import business_profile, crypto, lifecycle, passwords, reqlog, settings
 from .config import SHARD_COUNTS
 from .envelope import ApiError, bad_request, dumps, missing, not_found
 from .messages import Request, Response
@@ -64,6 +64,10 @@ class Api:
                 "GET": ("token", self.get_about),
                 "PATCH": ("token", self.set_about),
                 "POST": ("token", self.set_about),
+            },
+            "/v1/settings/business/profile": {
+                "GET": ("admin", self.get_business_profile),
+                "POST": ("admin", self.set_business_profile),
             },
             "/v1/settings/backup": {"POST": ("admin", self.backup)},
             "/v1/settings/restore": {"POST": ("admin", self.restore)},
@@ -255,6 +259,18 @@ class Api:
             raise bad_request(problem)
         with self.store.transaction() as draft:
             draft["settings"]["profile"]["about"] = {"text": body["text"]}
+        return self.app.ok()
+
+    def get_business_profile(self, req: Request) -> Response:
+        profile = business_profile.current(self.store.get("business_profile"))
+        return self.app.ok(200, {"settings": {"business": {"profile": profile}}})
+
+    def set_business_profile(self, req: Request) -> Response:
+        body = req.json()
+        with self.store.transaction() as draft:
+            draft["business_profile"] = business_profile.updated(
+                business_profile.current(draft.get("business_profile")), body
+            )
         return self.app.ok()
 
     # -- backup and restore -------------------------------------------------------------------

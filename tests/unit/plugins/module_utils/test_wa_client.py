@@ -908,6 +908,18 @@ def test_settings_and_profile_about():
         client.get_application_settings()
 
 
+def test_business_profile_read_and_posted_whole():
+    profile = {"address": "1 Main St", "email": "a@b.example", "websites": ["https://b.example"]}
+    client, session, _sleeps = make(login_ok(), ok({"settings": {"business": {"profile": profile}}}), ok({}))
+    assert client.get_business_profile() == profile
+    client.set_business_profile(dict(profile, email="c@b.example"))
+    assert session.calls[-1]["method"] == "POST" and session.calls[-1]["url"].endswith("/v1/settings/business/profile")
+    assert json.loads(session.calls[-1]["data"]) == dict(profile, email="c@b.example")
+    client, _session, _sleeps = make(login_ok(), ok({"settings": {"business": "none"}}))
+    with pytest.raises(WAApiError, match=r"settings\.business\.profile object"):
+        client.get_business_profile()
+
+
 # ---------------------------------------------------------------------------- real sockets
 
 

@@ -114,3 +114,74 @@ def test_urls_are_written_without_their_user_information(tmp_path):
     assert "S3cr3t" not in written
     assert '"http://wa-old:443"' in written and '"https://wa-new/v1"' in written
     assert "ops@example.com" in written and "https://wa.example.com/a@b" in written  # not user information
+
+
+JUNIT = {
+    "name": "wabiz.migration migration",
+    "suites": [
+        {
+            "name": "migration.prod-new",
+            "hostname": "prod-new",
+            "properties": {"result": "failed", "note": 'a "quoted" <value> & more'},
+            "cases": [
+                {"name": "preflight", "status": "passed", "time": 1.25},
+                {"name": "restore", "status": "failed", "message": 'refused: <data> & "password"', "time": "2"},
+                {"name": "verify", "status": "skipped", "message": "not run: an earlier phase failed"},
+            ],
+        }
+    ],
+}
+
+
+def test_a_junit_file_is_built_from_its_description_and_escaped(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    failed, result, _raw = run_module(
+        wa_report, {"path": str(tmp_path), "files": [{"name": "run.xml", "junit": JUNIT}, *FILES]}
+    )
+
+    assert not failed, result
+    root = ET.parse(tmp_path / "run.xml").getroot()
+    assert root.tag == "testsuites" and root.get("name") == "wabiz.migration migration"
+    assert (root.get("tests"), root.get("failures"), root.get("skipped"), root.get("errors")) == ("3", "1", "1", "0")
+    (suite,) = root
+    assert (suite.get("name"), suite.get("hostname"), suite.get("time")) == ("migration.prod-new", "prod-new", "3.250")
+    assert {p.get("name"): p.get("value") for p in suite.iter("property")}["note"] == 'a "quoted" <value> & more'
+    cases = list(suite.iter("testcase"))
+    assert [(c.get("name"), c.get("classname"), c.get("time")) for c in cases] == [
+        ("preflight", "migration.prod-new", "1.250"),
+        ("restore", "migration.prod-new", "2.000"),
+        ("verify", "migration.prod-new", "0"),
+    ]
+    assert cases[1].find("failure").get("message") == 'refused: <data> & "password"'
+    assert cases[1].find("failure").text == 'refused: <data> & "password"'
+    assert cases[2].find("skipped").get("message") == "not run: an earlier phase failed"
+    assert mode(tmp_path / "run.xml") == 0o600
+
+
+@pytest.mark.parametrize(
+    ("junit", "message"),
+    [
+        ({"suites": "no"}, "junit must be a dict with a list of suites"),
+        ({"suites": [{"name": "s"}]}, "junit.suites[0] must have a name and a list of cases"),
+        ({"suites": [{"name": "s", "cases": [{"status": "passed"}]}]}, "junit.suites[0].cases[0] must have a name"),
+        ({"suites": [{"name": "s", "cases": [{"name": "c", "status": "ok"}]}]}, "status must be one of"),
+        ({"suites": [{"name": "s", "cases": [{"name": "c", "time": "soon"}]}]}, "time must be a number of seconds"),
+    ],
+)
+def test_a_bad_junit_description_is_refused_before_anything_is_written(tmp_path, junit, message):
+    failed, result, _raw = run_module(
+        wa_report, {"path": str(tmp_path / "r"), "files": [*FILES, {"name": "run.xml", "junit": junit}]}
+    )
+
+    assert failed
+    assert message in result["msg"] and "nothing was written" in result["msg"]
+    assert not (tmp_path / "r").exists()
+
+
+def test_content_or_junit_one_of_them(tmp_path):
+    for item in ({"name": "a.xml"}, {"name": "a.xml", "content": "x", "junit": JUNIT}):
+        failed, result, _raw = run_module(wa_report, {"path": str(tmp_path / "r"), "files": [item]})
+        assert failed, item
+        assert "content" in result["msg"] and "junit" in result["msg"]
+    assert not (tmp_path / "r").exists()
