@@ -1,0 +1,173 @@
+"""A real SSH hop to this machine's Docker engine: Debian's sshd on 127.0.0.1, with keys made here.
+
+    with ssh_server(tmp_path) as sshd:
+        sshd.docker_host          # ssh://root@127.0.0.1:PORT
+        sshd.key, sshd.known_hosts, sshd.ssh_config   # pass these explicitly: ~/.ssh is never read
+
+The server accepts two client keys: ``key`` (a normal login, so the remote ``docker system
+dial-stdio`` reaches the engine's socket) and ``dead_engine_key``, whose authorized_keys line forces
+``dial-stdio`` against a socket that does not exist (an SSH host whose engine is down).
+``stranger_key`` is accepted nowhere; ``other_known_hosts`` holds a different host key for the same
+address (a replaced host). sshd is installed by scripts/openssh.sh and stopped however the test ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SSHD = Path("/usr/sbin/sshd")
+PRIVSEP_DIR = Path("/run/sshd")  # sshd refuses to start without it (the package's service creates it)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def keygen(path: Path, comment: str) -> str:
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
+    return Path(f"{path}.pub").read_text().strip()
+
+
+@dataclass
+class SSHServer:
+    port: int
+    workdir: Path
+    user: str = "root"
+
+    @property
+    def host_key(self) -> Path:
+        return self.workdir / "ssh_host_ed25519_key"
+
+    @property
+    def key(self) -> Path:
+        return self.workdir / "id_ed25519"
+
+    @property
+    def dead_engine_key(self) -> Path:
+        return self.workdir / "id_dead_engine"
+
+    @property
+    def stranger_key(self) -> Path:
+        return self.workdir / "id_stranger"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.workdir / "known_hosts"
+
+    @property
+    def other_known_hosts(self) -> Path:
+        return self.workdir / "known_hosts_other"
+
+    @property
+    def empty_known_hosts(self) -> Path:
+        return self.workdir / "known_hosts_empty"
+
+    @property
+    def ssh_config(self) -> Path:
+        return self.workdir / "ssh_config"
+
+    @property
+    def docker_host(self) -> str:
+        return f"ssh://{self.user}@127.0.0.1:{self.port}"
+
+    def ssh_args(self) -> str:
+        """ansible_ssh_common_args for an inventory host reached through this server (no ~/.ssh)."""
+        return f"-F {self.ssh_config}"
+
+
+def _write_files(server: SSHServer, missing_socket: Path) -> Path:
+    work = server.workdir
+    keygen(server.host_key, "test sshd host key")
+    user_key = keygen(server.key, "test user key")
+    dead_key = keygen(server.dead_engine_key, "test key whose engine is down")
+    keygen(server.stranger_key, "test key nobody accepts")
+    other_host_key = keygen(work / "other_host_key", "another host's key")
+    host_pub = Path(f"{server.host_key}.pub").read_text().split()
+    entry = f"[127.0.0.1]:{server.port}"
+    server.known_hosts.write_text(f"{entry} {host_pub[0]} {host_pub[1]}\n")
+    other = other_host_key.split()
+    server.other_known_hosts.write_text(f"{entry} {other[0]} {other[1]}\n")
+    server.empty_known_hosts.write_text("")
+    forced = f'command="docker -H unix://{missing_socket} system dial-stdio",restrict'
+    authorized = work / "authorized_keys"
+    authorized.write_text(f"{user_key}\n{forced} {dead_key}\n")
+    for path in (server.key, server.dead_engine_key, server.stranger_key, server.host_key):
+        path.chmod(0o600)
+    server.ssh_config.write_text(
+        "Host *\n"
+        f"  UserKnownHostsFile {server.known_hosts}\n"
+        "  GlobalKnownHostsFile /dev/null\n"
+        "  StrictHostKeyChecking yes\n"
+        f"  IdentityFile {server.key}\n"
+        "  IdentitiesOnly yes\n"
+        "  IdentityAgent none\n"
+        "  BatchMode yes\n"
+        "  ControlMaster no\n"
+    )
+    config = work / "sshd_config"
+    config.write_text(
+        f"Port {server.port}\n"
+        "ListenAddress 127.0.0.1\n"
+        f"HostKey {server.host_key}\n"
+        f"PidFile {work / 'sshd.pid'}\n"
+        f"AuthorizedKeysFile {authorized}\n"
+        "PubkeyAuthentication yes\n"
+        "PasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\n"
+        "PermitRootLogin prohibit-password\n"
+        # The work directory is under /tmp (world-writable): its modes would fail StrictModes.
+        "StrictModes no\n"
+        "UsePAM no\n"
+        "Subsystem sftp internal-sftp\n"
+    )
+    return config
+
+
+def _wait_listening(proc: subprocess.Popen, port: int, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"sshd exited with {proc.returncode}: {log.read_text()}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+            sock.settimeout(5)
+            if sock.recv(4).startswith(b"SSH-"):
+                return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"sshd does not answer on 127.0.0.1:{port} after {timeout} s: {log.read_text()}")
+        time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def ssh_server(workdir: Path):
+    """sshd in the foreground on 127.0.0.1:<free port>, stopped (and waited for) however the block ends."""
+    assert SSHD.exists(), "sshd is missing: run scripts/openssh.sh (it installs openssh-server)"
+    workdir.mkdir(parents=True, exist_ok=True)
+    PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
+    server = SSHServer(free_port(), workdir)
+    config = _write_files(server, workdir / "no-engine.sock")
+    log = workdir / "sshd.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(SSHD), "-D", "-e", "-f", str(config)], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+    try:
+        _wait_listening(proc, server.port, log)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
