@@ -35,8 +35,8 @@ from ansible.module_utils.basic import env_fallback
 
 try:
     import docker
-    from docker.errors import APIError, NotFound
     from docker.constants import MINIMUM_DOCKER_API_VERSION
+    from docker.errors import APIError, NotFound
     from docker.tls import TLSConfig
 
     HAS_DOCKER = True
@@ -279,7 +279,7 @@ class ContainerRestarter:
 
     def _ssh_client(self):
         """A DockerClient over CheckedSSHAdapter; the SSH login happens here (paramiko) or at the first call."""
-        # use_ssh_client=True and a fixed version: the SDK neither logs in nor calls the engine yet,
+        # use_ssh_client=True and a fixed version: the SDK neither logs in nor calls the engine,
         # so that our adapter is the one that does.
         client = docker.DockerClient(
             base_url=self.docker_host, version=MINIMUM_DOCKER_API_VERSION, timeout=self.timeout, use_ssh_client=True
@@ -294,7 +294,16 @@ class ContainerRestarter:
         client.api.mount("http+docker://ssh", adapter)
         client.api._custom_adapter = adapter
         self._ssh_adapter = adapter
-        client.api._version = client.api.version(api_version=False)["ApiVersion"]
+        return client
+
+    def _tcp_or_unix_client(self, tls_config):
+        client = docker.DockerClient(
+            base_url=self.docker_host, version=MINIMUM_DOCKER_API_VERSION, timeout=self.timeout, tls=tls_config or False
+        )
+        if tls_config and self.ca_path:
+            # requests prefers REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from the environment to the
+            # session's CA: the given ca_path must be the one the engine is checked against.
+            client.api.trust_env = False
         return client
 
     def _unreachable(self, exc):
@@ -308,7 +317,7 @@ class ContainerRestarter:
             if remote:
                 reason = "{0} (the remote side said: {1})".format(reason, remote)
             hint = _ssh_hint(remote)
-        elif self.tls and ("SSL" in reason or "certificate" in reason.lower()):
+        elif self.tls and ("ssl" in reason.lower() or "certificate" in reason.lower()):
             hint = "check ca_path (the CA that signed the engine's certificate), client_cert and client_key"
         return "Cannot reach the Docker engine at {0}: {1}; {2}".format(self.docker_host, reason, hint)
 
@@ -322,9 +331,10 @@ class ContainerRestarter:
             if self.over_ssh:
                 client = self._ssh_client()
             else:
-                client = docker.DockerClient(
-                    base_url=self.docker_host, version="auto", timeout=self.timeout, tls=tls_config or False
-                )
+                client = self._tcp_or_unix_client(tls_config)
+            # Both clients were made with the oldest API version, so that nothing was called
+            # before they were set up: now the engine's own (what version="auto" does).
+            client.api._version = client.api.version(api_version=False)["ApiVersion"]
             client.ping()
         except Exception as exc:
             raise WADockerError(self._unreachable(exc)) from None

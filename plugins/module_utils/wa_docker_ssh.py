@@ -67,7 +67,7 @@ class _ClientSocket(SSHSocket):
         self.stderr = tempfile.TemporaryFile()
 
     def connect(self, **kwargs):
-        args = ["ssh"] + self._options
+        args = ["ssh", *self._options]
         if self.user:
             args += ["-l", self.user]
         if self.port:
@@ -223,8 +223,8 @@ class CheckedSSHAdapter(SSHHTTPAdapter):
         for source in reversed(self.stderr_sources):
             try:
                 data = source()
-            except Exception:  # a closed channel or file: nothing to tell
-                continue
+            except (OSError, EOFError, paramiko.SSHException):  # a closed channel or file: nothing to tell
+                data = b""
             if data and data.strip():
                 return _last_lines(data)
         return ""
