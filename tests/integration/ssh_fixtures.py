@@ -14,6 +14,8 @@ address (a replaced host). sshd is installed by scripts/openssh.sh and stopped h
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -81,9 +83,9 @@ class SSHServer:
     def docker_host(self) -> str:
         return f"ssh://{self.user}@127.0.0.1:{self.port}"
 
-    def ssh_args(self) -> str:
-        """ansible_ssh_common_args for an inventory host reached through this server (no ~/.ssh)."""
-        return f"-F {self.ssh_config}"
+    def logins(self) -> int:
+        """How many logins the server accepted so far (its log)."""
+        return (self.workdir / "sshd.log").read_text().count("Accepted publickey for ")
 
 
 def _write_files(server: SSHServer, missing_socket: Path) -> Path:
@@ -165,9 +167,22 @@ def ssh_server(workdir: Path):
         _wait_listening(proc, server.port, log)
         yield server
     finally:
-        proc.terminate()
+        # The listener and the sessions it forked (each has it as parent while it runs).
+        for pid in [*_children(proc.pid), proc.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # The parent pid is the second field after the command's closing parenthesis.
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
