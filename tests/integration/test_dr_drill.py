@@ -18,6 +18,7 @@ from playbook_runner import PLAYBOOKS
 pytest.register_assert_rewrite("docker_fixtures", "role_fixtures")
 from docker_fixtures import BASE_IMAGE, EMULATOR_IMAGE  # noqa: E402
 from role_fixtures import running_environments  # noqa: E402
+from tls_relay import TLSRelay, make_pki  # noqa: E402
 
 pytest_plugins = ["docker_fixtures", "role_fixtures"]
 pytestmark = pytest.mark.docker
@@ -52,8 +53,11 @@ def live(docker_client, emulator_image, base_image, tmp_path_factory):
         remove_labelled(docker_client, f"{TEST_LABEL}={prefix}")
 
 
-def drill(live, report_dir, shards=1):
-    """Run the drill of ``prod``; the scratch client is the emulator image, unregistered, with ``shards``."""
+def drill(live, report_dir, shards=1, **more):
+    """Run the drill of ``prod``; the scratch client is the emulator image, unregistered, with ``shards``.
+
+    ``more``: more extra vars (for example how the drill reaches its Docker engine).
+    """
     tls = live.workdir / "tls"
     scratch = {
         "name": "webapp",
@@ -77,6 +81,7 @@ def drill(live, report_dir, shards=1):
             "wa_drill_ready_timeout": 60,
             "wa_drill_connected_timeout": 60,
             "wa_drill_containers": [scratch],
+            **more,
         },
     )
 
@@ -163,4 +168,35 @@ def test_a_drill_that_fails_half_way_still_removes_everything(live, docker_clien
     message = run.result("Fail the drill", host="prod")["msg"]
     assert message.startswith("prod: drill failed in ")
     assert 'failed at "Import the backup into the scratch client": Shard mismatch' in message
+    assert_live_untouched(live, before)
+
+
+def test_drill_over_tls_with_a_client_certificate(live, docker_client, tmp_path):
+    # Every Docker step (community.docker's and wa_container_restart) through a TLS front that
+    # requires the test CA's client certificate.
+    pki = make_pki(tmp_path / "pki")
+    before = live.state_file("prod")
+
+    with TLSRelay(pki) as relay:
+        run = drill(
+            live,
+            tmp_path / "reports",
+            wa_drill_docker_host=relay.docker_host,
+            wa_drill_docker_tls=True,
+            wa_drill_docker_ca_path=str(pki.ca),
+            wa_drill_docker_client_cert=str(pki.client),
+            wa_drill_docker_client_key=str(pki.client_key),
+        )
+        verified, refused = relay.verified, relay.refused
+
+    assert run.rc == 0, run.output
+    report, _markdown, _junit = reports(tmp_path / "reports")
+    assert report["result"] == "passed"
+    # Networks, volume, containers, relay, two starts, removals and the last look: all through TLS.
+    assert verified >= 10 and refused == 0
+    assert drill_resources(docker_client, f"wabiz.migration/drill={report['drill_id']}") == {
+        "containers": [],
+        "networks": [],
+        "volumes": [],
+    }
     assert_live_untouched(live, before)
