@@ -18,6 +18,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,25 @@ class SSHServer:
     @property
     def docker_host(self) -> str:
         return f"ssh://{self.user}@127.0.0.1:{self.port}"
+
+    def inventory_host(self) -> dict:
+        """Variables of an inventory host reached through this server by Ansible's ssh connection.
+
+        Only the test's key and known hosts, checked strictly (the checkout's ansible.cfg turns
+        host key checking off for its local runs); no master connection left behind; the host's
+        python is this one (it has the docker SDK).
+        """
+        return {
+            "ansible_connection": "ssh",
+            "ansible_host": "127.0.0.1",
+            "ansible_port": self.port,
+            "ansible_user": self.user,
+            "ansible_ssh_private_key_file": str(self.key),
+            "ansible_ssh_common_args": f"-F {self.ssh_config}",
+            "ansible_ssh_args": "-o ControlMaster=no",
+            "ansible_host_key_checking": True,
+            "ansible_python_interpreter": sys.executable,
+        }
 
     def logins(self) -> int:
         """How many logins the server accepted so far (its log)."""

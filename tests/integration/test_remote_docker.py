@@ -16,7 +16,6 @@ state and containers, and the run's backup directory prove that nothing changed.
 from __future__ import annotations
 
 import secrets
-import sys
 
 import pytest
 import yaml
@@ -121,20 +120,7 @@ def test_container_steps_delegated_to_the_host_that_runs_them(envs, sshd):
     # wa_container_host names an inventory host reached by Ansible's ssh connection; the
     # container steps run there against its local socket, the API steps on the controller.
     logins = sshd.logins()
-    docker_host = {
-        "ansible_connection": "ssh",
-        "ansible_host": "127.0.0.1",
-        "ansible_port": sshd.port,
-        "ansible_user": "root",
-        "ansible_ssh_private_key_file": str(sshd.key),
-        # Only the test's known hosts and key, checked strictly (the checkout's ansible.cfg turns
-        # host key checking off for its local runs); no lingering master connection.
-        "ansible_ssh_common_args": f"-F {sshd.ssh_config}",
-        "ansible_ssh_args": "-o ControlMaster=no",
-        "ansible_host_key_checking": True,
-        "ansible_python_interpreter": sys.executable,  # it has the docker SDK
-    }
-    host_vars = {"delegated": {"wa_container_host": "docker_host"}, "docker_host": docker_host}
+    host_vars = {"delegated": {"wa_container_host": "docker_host"}, "docker_host": sshd.inventory_host()}
 
     run = migration(envs, "delegated", host_vars)
 
