@@ -31,11 +31,13 @@ options:
     description:
       - With O(tls=true), verify the engine's certificate (against O(ca_path) when given, otherwise the system's
         CAs) and its host name.
+      - Unlike community.docker's option of that name, it does not turn TLS on by itself; O(tls) does.
     type: bool
     default: true
   ca_path:
     description:
       - CA certificate (PEM) that signed the engine's certificate. Needs O(tls=true).
+      - It is the one the engine is checked against, even when E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) is set.
     type: path
   client_cert:
     description:

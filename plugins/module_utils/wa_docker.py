@@ -221,6 +221,7 @@ class ContainerRestarter:
         self.wait_timeout = wait_timeout
         self.settle_time = max(0.0, min(float(settle_time), float(wait_timeout)))
         self.client = client
+        self._ssh_adapter = None  # over SSH: what the remote side said, after a failure
 
     # -- connection -------------------------------------------------------------------------
 
@@ -313,7 +314,7 @@ class ContainerRestarter:
         if isinstance(exc, SSHLoginError):
             hint = exc.hint
         elif self.over_ssh:
-            remote = getattr(self, "_ssh_adapter", None) and self._ssh_adapter.remote_error()
+            remote = self._ssh_adapter.remote_error() if self._ssh_adapter else ""
             if remote:
                 reason = "{0} (the remote side said: {1})".format(reason, remote)
             hint = _ssh_hint(remote)

@@ -23,7 +23,9 @@ description:
     before the first restart.
   - With O(state=present) the module only checks that the engine answers and that every container exists, as a
     preflight before a restore is sent. O(state=stopped) stops them (for example the source after a migration).
-  - Uses the docker SDK for Python, never the docker CLI.
+  - Uses the docker SDK for Python, never the docker CLI where the module runs. The engine is the local socket, a
+    C(tcp://) one (with TLS and client certificates) or one reached over SSH (O(docker_host=ssh://USER@HOST)),
+    whose host relays the API with its own docker CLI.
 author:
   - wabiz.migration maintainers (@wabiz)
 extends_documentation_fragment:
