@@ -156,11 +156,15 @@ def _write_files(server: SSHServer, missing_socket: Path) -> Path:
     return config
 
 
+class SSHDExited(RuntimeError):
+    pass
+
+
 def _wait_listening(proc: subprocess.Popen, port: int, log: Path, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"sshd exited with {proc.returncode}: {log.read_text()}")
+            raise SSHDExited(f"sshd exited with {proc.returncode}: {log.read_text()}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
             sock.settimeout(5)
             if sock.recv(4).startswith(b"SSH-"):
@@ -170,32 +174,52 @@ def _wait_listening(proc: subprocess.Popen, port: int, log: Path, timeout: float
         time.sleep(0.1)
 
 
-@contextlib.contextmanager
-def ssh_server(workdir: Path):
-    """sshd in the foreground on 127.0.0.1:<free port>, stopped (and waited for) however the block ends."""
-    assert SSHD.exists(), "sshd is missing: run scripts/openssh.sh (it installs openssh-server)"
-    workdir.mkdir(parents=True, exist_ok=True)
-    PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
-    server = SSHServer(free_port(), workdir)
-    config = _write_files(server, workdir / "no-engine.sock")
-    log = workdir / "sshd.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(SSHD), "-D", "-e", "-f", str(config)], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
+def _stop(proc: subprocess.Popen) -> None:
+    """The listener and the sessions it forked (each has it as parent while it runs)."""
+    for pid in [*_children(proc.pid), proc.pid]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
     try:
-        _wait_listening(proc, server.port, log)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextlib.contextmanager
+def ssh_server(workdir: Path, attempts: int = 3):
+    """sshd in the foreground on 127.0.0.1:<free port>, stopped (and waited for) however the block ends.
+
+    A port found free can be taken before sshd binds it: sshd then exits, and another port is tried.
+    """
+    assert SSHD.exists(), "sshd is missing: run scripts/openssh.sh (it installs openssh-server)"
+    PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
+    for attempt in range(1, attempts + 1):
+        directory = workdir if attempt == 1 else workdir / f"attempt-{attempt}"
+        directory.mkdir(parents=True, exist_ok=True)
+        server = SSHServer(free_port(), directory)
+        config = _write_files(server, directory / "no-engine.sock")
+        log = directory / "sshd.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [str(SSHD), "-D", "-e", "-f", str(config)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        try:
+            _wait_listening(proc, server.port, log)
+            break
+        except SSHDExited:
+            if attempt == attempts:
+                raise
+        except BaseException:
+            _stop(proc)
+            raise
+    try:
         yield server
     finally:
-        # The listener and the sessions it forked (each has it as parent while it runs).
-        for pid in [*_children(proc.pid), proc.pid]:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
 
 
 def _children(pid: int) -> list[int]:
