@@ -146,7 +146,6 @@ class CheckedSSHAdapter(SSHHTTPAdapter):
             self.client_options += ["-o", "UserKnownHostsFile={0}".format(known_hosts_file)]
         if private_key_file:
             self.client_options += ["-o", "IdentitiesOnly=yes", "-i", private_key_file]
-        self.base_url = base_url
         super().__init__(base_url, timeout, shell_out=use_ssh_client)
 
     def _create_paramiko_client(self, base_url):
