@@ -12,6 +12,7 @@ trap stage_summary EXIT
 stage_start "set-up"
 scripts/setup-venv.sh
 scripts/docker-engine.sh
+scripts/openssh.sh   # sshd for the tests' real SSH hop (tests/integration/test_remote_docker.py)
 scripts/build-images.sh
 export PATH="$ROOT/.venv/bin:$PATH"
 export ANSIBLE_COLLECTIONS_PATH="$ROOT/.collections"

@@ -15,6 +15,12 @@ the task before the first restart.
 
 Messages never include a container's log content (it may hold secrets): a container that does
 not come up is named with its status and exit code, and the hint ``docker logs NAME``.
+
+Engines: the local socket, ``tcp://`` (with TLS: CA, client certificate and key) and
+``ssh://user@host[:port]``, through the SDK's own SSH support: paramiko, or the ``ssh`` client
+with ``use_ssh_client`` (both run ``docker system dial-stdio`` on that host). An SSH host key is
+checked against the known hosts and never accepted on first sight; the key and the known hosts
+file can be given explicitly rather than taken from ``~/.ssh``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,6 +35,7 @@ from ansible.module_utils.basic import env_fallback
 
 try:
     import docker
+    from docker.constants import MINIMUM_DOCKER_API_VERSION
     from docker.errors import APIError, NotFound
     from docker.tls import TLSConfig
 
@@ -37,6 +44,12 @@ try:
 except ImportError:
     HAS_DOCKER = False
     DOCKER_IMPORT_ERROR = traceback.format_exc()
+
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_docker_ssh import (
+    HAS_SSH,
+    CheckedSSHAdapter,
+    SSHLoginError,
+)
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 ORDER_LABEL = "wabiz.migration/restart-order"
@@ -59,8 +72,24 @@ class WADockerError(Exception):
         self.changed = changed
 
 
-def docker_argument_spec():
-    """The module's options (documented in plugins/modules/wa_container_restart.py)."""
+# The options that say how to reach an engine, named like community.docker's (documented once, in
+# plugins/doc_fragments/docker.py); ContainerRestarter takes them as keyword arguments.
+CONNECTION_OPTIONS = (
+    "docker_host",
+    "tls",
+    "validate_certs",
+    "ca_path",
+    "client_cert",
+    "client_key",
+    "use_ssh_client",
+    "ssh_private_key_file",
+    "ssh_known_hosts_file",
+    "timeout",
+)
+
+
+def docker_connection_argument_spec():
+    """How to reach the engine (plugins/doc_fragments/docker.py)."""
     return dict(
         docker_host=dict(type="str", default=DEFAULT_DOCKER_HOST, fallback=(env_fallback, ["DOCKER_HOST"])),
         tls=dict(type="bool", default=False),
@@ -68,7 +97,17 @@ def docker_argument_spec():
         ca_path=dict(type="path"),
         client_cert=dict(type="path"),
         client_key=dict(type="path"),
+        use_ssh_client=dict(type="bool", default=False),
+        ssh_private_key_file=dict(type="path"),
+        ssh_known_hosts_file=dict(type="path"),
         timeout=dict(type="int", default=60),
+    )
+
+
+def docker_argument_spec():
+    """The module's options (documented in plugins/modules/wa_container_restart.py)."""
+    return dict(
+        docker_connection_argument_spec(),
         containers=dict(type="list", elements="str", default=[]),
         labels=dict(type="list", elements="str", default=[]),
         compose_project=dict(type="str", default=""),
@@ -104,6 +143,19 @@ def _reason(exc):
     if text.startswith(prefix):
         text = text[len(prefix) :]
     return " ".join(text.split())
+
+
+def _ssh_hint(remote):
+    """What to check when the SSH login worked (or the ssh client ran) but no engine answered."""
+    text = (remote or "").lower()
+    if "permission denied" in text:
+        return "check ssh_private_key_file (or the keys of the ssh-agent) and that user's authorized_keys"
+    if "host key" in text:
+        return "check the host's key fingerprint, then add it to ssh_known_hosts_file (or ~/.ssh/known_hosts)"
+    return (
+        "the SSH host runs `docker system dial-stdio` for this: check that the docker CLI is installed there, "
+        "that dockerd runs and that the SSH user may use it"
+    )
 
 
 def _name(container):
@@ -144,6 +196,9 @@ class ContainerRestarter:
         ca_path=None,
         client_cert=None,
         client_key=None,
+        use_ssh_client=False,
+        ssh_private_key_file=None,
+        ssh_known_hosts_file=None,
         timeout=60,
         stop_timeout=10,
         wait_running=True,
@@ -157,14 +212,28 @@ class ContainerRestarter:
         self.ca_path = ca_path
         self.client_cert = client_cert
         self.client_key = client_key
+        self.use_ssh_client = use_ssh_client
+        self.ssh_private_key_file = ssh_private_key_file
+        self.ssh_known_hosts_file = ssh_known_hosts_file
         self.timeout = timeout
         self.stop_timeout = stop_timeout
         self.wait_running = wait_running
         self.wait_timeout = wait_timeout
         self.settle_time = max(0.0, min(float(settle_time), float(wait_timeout)))
         self.client = client
+        self._ssh_adapter = None  # over SSH: what the remote side said, after a failure
 
     # -- connection -------------------------------------------------------------------------
+
+    @property
+    def over_ssh(self):
+        return self.docker_host.startswith("ssh://")
+
+    def _check_files(self, options):
+        for opt in options:
+            path = getattr(self, opt)
+            if path and not os.path.isfile(path):
+                raise WADockerError("{0} {1} is not a readable file".format(opt, path))
 
     def _tls_config(self):
         given = [
@@ -180,36 +249,96 @@ class ContainerRestarter:
             if given:
                 raise WADockerError("{0} need tls=true".format(", ".join(given)))
             return None
-        if self.docker_host.startswith(("unix://", "npipe://")):
+        if self.docker_host.startswith(("unix://", "npipe://", "ssh://")):
             raise WADockerError("tls=true needs a tcp:// docker_host, not {0}".format(self.docker_host))
         if bool(self.client_cert) != bool(self.client_key):
             raise WADockerError("client_cert and client_key go together: give both or neither")
-        for opt in given:
-            path = getattr(self, opt)
-            if not os.path.isfile(path):
-                raise WADockerError("{0} {1} is not a readable file".format(opt, path))
+        self._check_files(given)
         return TLSConfig(
             client_cert=(self.client_cert, self.client_key) if self.client_cert else None,
             ca_cert=self.ca_path,
             verify=bool(self.validate_certs),
         )
 
+    def _check_ssh_options(self):
+        given = [opt for opt in ("ssh_private_key_file", "ssh_known_hosts_file") if getattr(self, opt)]
+        if not self.over_ssh:
+            if given or self.use_ssh_client:
+                raise WADockerError(
+                    "{0} need an ssh:// docker_host, not {1}".format(
+                        ", ".join(given + (["use_ssh_client"] if self.use_ssh_client else [])), self.docker_host
+                    )
+                )
+            return
+        if not HAS_SSH:
+            raise WADockerError(
+                "An ssh:// docker_host needs the Python package paramiko (the docker SDK's SSH transport "
+                "imports it, with or without use_ssh_client) on the host that runs the module: "
+                "pip install paramiko"
+            )
+        self._check_files(given)
+
+    def _ssh_client(self):
+        """A DockerClient over CheckedSSHAdapter; the SSH login happens here (paramiko) or at the first call."""
+        # use_ssh_client=True and a fixed version: the SDK neither logs in nor calls the engine,
+        # so that our adapter is the one that does.
+        client = docker.DockerClient(
+            base_url=self.docker_host, version=MINIMUM_DOCKER_API_VERSION, timeout=self.timeout, use_ssh_client=True
+        )
+        adapter = CheckedSSHAdapter(
+            self.docker_host,
+            self.timeout,
+            use_ssh_client=self.use_ssh_client,
+            private_key_file=self.ssh_private_key_file,
+            known_hosts_file=self.ssh_known_hosts_file,
+        )
+        client.api.mount("http+docker://ssh", adapter)
+        client.api._custom_adapter = adapter
+        self._ssh_adapter = adapter
+        return client
+
+    def _tcp_or_unix_client(self, tls_config):
+        client = docker.DockerClient(
+            base_url=self.docker_host, version=MINIMUM_DOCKER_API_VERSION, timeout=self.timeout, tls=tls_config or False
+        )
+        if tls_config and self.ca_path:
+            # requests prefers REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from the environment to the
+            # session's CA: the given ca_path must be the one the engine is checked against.
+            client.api.trust_env = False
+        return client
+
+    def _unreachable(self, exc):
+        """The message for an engine that did not answer, with what to check."""
+        hint = "check docker_host and that dockerd runs"
+        reason = _reason(exc)
+        if isinstance(exc, SSHLoginError):
+            hint = exc.hint
+        elif self.over_ssh:
+            remote = self._ssh_adapter.remote_error() if self._ssh_adapter else ""
+            if remote:
+                reason = "{0} (the remote side said: {1})".format(reason, remote)
+            hint = _ssh_hint(remote)
+        elif self.tls and ("ssl" in reason.lower() or "certificate" in reason.lower()):
+            hint = "check ca_path (the CA that signed the engine's certificate), client_cert and client_key"
+        return "Cannot reach the Docker engine at {0}: {1}; {2}".format(self.docker_host, reason, hint)
+
     def connect(self):
         """Connect and ping; a clear error when the engine does not answer."""
         if self.client is not None:
             return self.client
         tls_config = self._tls_config()
+        self._check_ssh_options()
         try:
-            client = docker.DockerClient(
-                base_url=self.docker_host, version="auto", timeout=self.timeout, tls=tls_config or False
-            )
+            if self.over_ssh:
+                client = self._ssh_client()
+            else:
+                client = self._tcp_or_unix_client(tls_config)
+            # Both clients were made with the oldest API version, so that nothing was called
+            # before they were set up: now the engine's own (what version="auto" does).
+            client.api._version = client.api.version(api_version=False)["ApiVersion"]
             client.ping()
         except Exception as exc:
-            raise WADockerError(
-                "Cannot reach the Docker engine at {0}: {1}; check docker_host and that dockerd runs".format(
-                    self.docker_host, _reason(exc)
-                )
-            ) from None
+            raise WADockerError(self._unreachable(exc)) from None
         self.client = client
         return client
 

@@ -23,13 +23,14 @@ description:
     before the first restart.
   - With O(state=present) the module only checks that the engine answers and that every container exists, as a
     preflight before a restore is sent. O(state=stopped) stops them (for example the source after a migration).
-  - Uses the docker SDK for Python, never the docker CLI.
+  - Uses the docker SDK for Python, never the docker CLI where the module runs. The engine is the local socket, a
+    C(tcp://) one (with TLS and client certificates) or one reached over SSH (O(docker_host=ssh://USER@HOST)),
+    whose host relays the API with its own docker CLI.
 author:
   - wabiz.migration maintainers (@wabiz)
-requirements:
-  - docker (the Docker SDK for Python) >= 5.0 on the host that runs the module
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - wabiz.migration.docker
 attributes:
   check_mode:
     support: full
@@ -41,40 +42,6 @@ attributes:
   platform:
     platforms: posix
 options:
-  docker_host:
-    description:
-      - The Docker Engine API, C(unix://PATH) or C(tcp://HOST:PORT).
-      - Falls back to the E(DOCKER_HOST) environment variable of the host that runs the module.
-    type: str
-    default: unix:///var/run/docker.sock
-  tls:
-    description:
-      - Talk TLS to a C(tcp://) O(docker_host).
-    type: bool
-    default: false
-  validate_certs:
-    description:
-      - With O(tls=true), verify the engine's certificate (against O(ca_path) when given, otherwise the system's
-        CAs) and its host name.
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - CA certificate (PEM) that signed the engine's certificate. Needs O(tls=true).
-    type: path
-  client_cert:
-    description:
-      - Client certificate (PEM) for an engine that asks for one. Needs O(tls=true) and O(client_key).
-    type: path
-  client_key:
-    description:
-      - Key of O(client_cert). Needs O(tls=true).
-    type: path
-  timeout:
-    description:
-      - Seconds to wait for an answer from the Docker Engine API (a restart may take O(stop_timeout) more).
-    type: int
-    default: 60
   containers:
     description:
       - Names (or IDs) of the containers, restarted in this order (for example masters before Coreapps).
@@ -139,7 +106,8 @@ options:
 notes:
   - Failure messages name the container, its status and exit code and suggest C(docker logs NAME); they never
     include log content, which may hold secrets.
-  - Runs on the host that reaches the engine; with the default O(docker_host) that is the Docker host itself.
+  - Runs on the host that reaches the engine; with the default O(docker_host) that is the Docker host itself
+    (delegate the task to it), otherwise a C(tcp://) or C(ssh://) engine is reached from where the module runs.
 seealso:
   - module: community.docker.docker_container
   - name: Backup and restore (WhatsApp Business On-Premises API)
@@ -176,6 +144,18 @@ EXAMPLES = r"""
     client_cert: /etc/wabiz/docker/cert.pem
     client_key: /etc/wabiz/docker/key.pem
     containers: [wa-web, wa-core]
+
+- name: An engine reached over SSH, its host key checked against a known hosts file
+  wabiz.migration.wa_container_restart:
+    docker_host: ssh://deploy@wa-host.example.com
+    ssh_private_key_file: /etc/wabiz/ssh/id_ed25519
+    ssh_known_hosts_file: /etc/wabiz/ssh/known_hosts
+    containers: [wa-web, wa-core]
+
+- name: The client's own host runs the module against its local socket
+  wabiz.migration.wa_container_restart:
+    containers: [wa-web, wa-core]
+  delegate_to: wa-host.example.com
 
 - name: Stop the source once the target is verified (two clients must not hold the same number)
   wabiz.migration.wa_container_restart:
@@ -219,6 +199,7 @@ containers:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
 
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_docker import (  # noqa: E402
+    CONNECTION_OPTIONS,
     DOCKER_IMPORT_ERROR,
     HAS_DOCKER,
     ContainerRestarter,
@@ -233,17 +214,11 @@ def main():
         module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
     p = module.params
     restarter = ContainerRestarter(
-        docker_host=p["docker_host"],
-        tls=p["tls"],
-        validate_certs=p["validate_certs"],
-        ca_path=p["ca_path"],
-        client_cert=p["client_cert"],
-        client_key=p["client_key"],
-        timeout=p["timeout"],
         stop_timeout=p["stop_timeout"],
         wait_running=p["wait_running"],
         wait_timeout=p["wait_timeout"],
         settle_time=p["settle_time"],
+        **{option: p[option] for option in CONNECTION_OPTIONS},
     )
     try:
         restarter.connect()

@@ -12,12 +12,15 @@ import secrets
 import xml.etree.ElementTree as ET
 
 import pytest
+import yaml
 from dr_fixtures import TEST_LABEL, IsolationWatch, drill_resources, mode, read_json, remove_labelled
 from playbook_runner import PLAYBOOKS
 
 pytest.register_assert_rewrite("docker_fixtures", "role_fixtures")
 from docker_fixtures import BASE_IMAGE, EMULATOR_IMAGE  # noqa: E402
 from role_fixtures import running_environments  # noqa: E402
+from ssh_fixtures import ssh_server  # noqa: E402
+from tls_relay import TLSRelay, make_pki  # noqa: E402
 
 pytest_plugins = ["docker_fixtures", "role_fixtures"]
 pytestmark = pytest.mark.docker
@@ -52,8 +55,12 @@ def live(docker_client, emulator_image, base_image, tmp_path_factory):
         remove_labelled(docker_client, f"{TEST_LABEL}={prefix}")
 
 
-def drill(live, report_dir, shards=1):
-    """Run the drill of ``prod``; the scratch client is the emulator image, unregistered, with ``shards``."""
+def drill(live, report_dir, shards=1, args=(), **more):
+    """Run the drill of ``prod``; the scratch client is the emulator image, unregistered, with ``shards``.
+
+    ``more``: more extra vars (for example how the drill reaches its Docker engine); ``args``:
+    more ansible-playbook arguments.
+    """
     tls = live.workdir / "tls"
     scratch = {
         "name": "webapp",
@@ -77,7 +84,9 @@ def drill(live, report_dir, shards=1):
             "wa_drill_ready_timeout": 60,
             "wa_drill_connected_timeout": 60,
             "wa_drill_containers": [scratch],
+            **more,
         },
+        args=list(args),
     )
 
 
@@ -168,4 +177,58 @@ def test_a_drill_that_fails_half_way_still_removes_everything(live, docker_clien
     message = run.result("Fail the drill", host="prod")["msg"]
     assert message.startswith("prod: drill failed in ")
     assert 'failed at "Import the backup into the scratch client": Shard mismatch' in message
+    assert_live_untouched(live, before)
+
+
+def test_drill_over_tls_with_a_client_certificate(live, docker_client, tmp_path):
+    # Every Docker step (community.docker's and wa_container_restart) through a TLS front that
+    # requires the test CA's client certificate.
+    pki = make_pki(tmp_path / "pki")
+    before = live.state_file("prod")
+
+    with TLSRelay(pki) as relay:
+        run = drill(
+            live,
+            tmp_path / "reports",
+            wa_drill_docker_host=relay.docker_host,
+            wa_drill_docker_tls=True,
+            wa_drill_docker_ca_path=str(pki.ca),
+            wa_drill_docker_client_cert=str(pki.client),
+            wa_drill_docker_client_key=str(pki.client_key),
+        )
+        verified, refused = relay.verified, relay.refused
+
+    assert run.rc == 0, run.output
+    report, _markdown, _junit = reports(tmp_path / "reports")
+    assert report["result"] == "passed"
+    # Networks, volume, containers, relay, two starts, removals and the last look: all through TLS.
+    assert verified >= 10 and refused == 0
+    assert drill_resources(docker_client, f"wabiz.migration/drill={report['drill_id']}") == {
+        "containers": [],
+        "networks": [],
+        "volumes": [],
+    }
+    assert_live_untouched(live, before)
+
+
+def test_drill_delegated_to_the_host_that_runs_the_scratch_client(live, docker_client, tmp_path):
+    # wa_drill_container_host names an inventory host reached over a real SSH hop: every Docker
+    # step runs there, against its own socket; the API steps stay on the controller.
+    before = live.state_file("prod")
+    with ssh_server(tmp_path / "sshd") as sshd:
+        extra = tmp_path / "docker-host.yml"
+        extra.write_text(yaml.safe_dump({"all": {"hosts": {"docker_host": sshd.inventory_host()}}}))
+
+        run = drill(live, tmp_path / "reports", args=["-i", str(extra)], wa_drill_container_host="docker_host")
+        logins = sshd.logins()
+
+    assert run.rc == 0, run.output
+    report, _markdown, _junit = reports(tmp_path / "reports")
+    assert report["result"] == "passed"
+    assert logins >= 10  # networks, volume, containers, relay, two starts, removals, the last look
+    assert drill_resources(docker_client, f"wabiz.migration/drill={report['drill_id']}") == {
+        "containers": [],
+        "networks": [],
+        "volumes": [],
+    }
     assert_live_untouched(live, before)

@@ -106,12 +106,25 @@ class FakeManager:
         return [c for c in self.client.all if builtins.all(match(c, s) for s in selectors)]
 
 
+class FakeAPI:
+    """docker.APIClient's version negotiation and requests' trust_env."""
+
+    def __init__(self):
+        self._version = None
+        self.trust_env = True
+
+    def version(self, api_version=True):
+        assert api_version is False  # the version call itself is not versioned
+        return {"ApiVersion": "1.41"}
+
+
 class FakeClient:
     def __init__(self):
         self.all = []
         self.log = []
         self.list_filters = []
         self.containers = FakeManager(self)
+        self.api = FakeAPI()
         self.kwargs = None
 
     def add(self, name, **kwargs):
@@ -495,9 +508,12 @@ def test_docker_host_from_environment(client, capsys, monkeypatch):
     client.add("a")
     run({"containers": ["a"], "state": "present"}, capsys)
     assert client.kwargs["base_url"] == "tcp://127.0.0.1:2375"
-    assert client.kwargs["version"] == "auto"
+    # Made with the oldest version (no call yet), then the engine's own, as version="auto" would.
+    assert client.kwargs["version"] == "1.24"
+    assert client.api._version == "1.41"
     assert client.kwargs["timeout"] == 60
     assert client.kwargs["tls"] is False
+    assert client.api.trust_env is True
 
 
 def test_tls_options(client, capsys, tmp_path):
@@ -525,6 +541,8 @@ def test_tls_options(client, capsys, tmp_path):
     assert tls.ca_cert == str(files["ca.pem"])
     assert tls.cert == (str(files["cert.pem"]), str(files["key.pem"]))
     assert client.kwargs["timeout"] == 7
+    # requests would take REQUESTS_CA_BUNDLE from the environment before the given CA.
+    assert client.api.trust_env is False
 
 
 def test_tls_without_verification(client, capsys):
@@ -569,3 +587,56 @@ def test_listing_error(client, capsys, monkeypatch):
     monkeypatch.setattr(client.containers, "list", broken)
     result = run({"labels": ["a=b"]}, capsys)
     assert result["msg"] == "Listing containers on unix:///var/run/docker.sock failed: daemon is shutting down"
+
+
+# -- ssh:// engines (the real SSH hop: tests/integration/test_remote_docker.py) ------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "msg"),
+    [
+        (
+            {"ssh_private_key_file": "/k"},
+            "ssh_private_key_file need an ssh:// docker_host, not unix:///var/run/docker.sock",
+        ),
+        (
+            {"docker_host": "tcp://h:2376", "use_ssh_client": True, "ssh_known_hosts_file": "/kh"},
+            "ssh_known_hosts_file, use_ssh_client need an ssh:// docker_host, not tcp://h:2376",
+        ),
+        ({"docker_host": "ssh://u@h", "tls": True}, "tls=true needs a tcp:// docker_host, not ssh://u@h"),
+        (
+            {"docker_host": "ssh://u@h", "ssh_private_key_file": "/missing/id_ed25519"},
+            "ssh_private_key_file /missing/id_ed25519 is not a readable file",
+        ),
+        (
+            {"docker_host": "ssh://u@h", "ssh_known_hosts_file": "/missing/known_hosts"},
+            "ssh_known_hosts_file /missing/known_hosts is not a readable file",
+        ),
+    ],
+)
+def test_ssh_option_errors_before_any_connection(client, capsys, args, msg):
+    result = run({"containers": ["a"], **args}, capsys)
+    assert result["failed"] is True
+    assert result["msg"] == msg
+    assert client.kwargs is None  # no client was made
+
+
+def test_ssh_without_paramiko_says_what_to_install(client, capsys, monkeypatch):
+    monkeypatch.setattr(wa_docker, "HAS_SSH", False)
+    result = run({"containers": ["a"], "docker_host": "ssh://u@h"}, capsys)
+    assert result["failed"] is True
+    assert "needs the Python package paramiko" in result["msg"]
+    assert result["msg"].endswith("pip install paramiko")
+
+
+@pytest.mark.parametrize(
+    ("remote", "hint"),
+    [
+        ("u@h: Permission denied (publickey).", "check ssh_private_key_file"),
+        ("No ED25519 host key is known for [h]:22 and you have requested strict checking.", "key fingerprint"),
+        ("failed to open the raw stream connection: dial unix /var/run/docker.sock", "docker system dial-stdio"),
+        ("", "docker system dial-stdio"),
+    ],
+)
+def test_ssh_failure_hint_follows_what_the_remote_side_said(remote, hint):
+    assert hint in wa_docker._ssh_hint(remote)
