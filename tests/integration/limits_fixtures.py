@@ -59,7 +59,7 @@ class MisbehavingServer(socketserver.ThreadingTCPServer):
 
 def drip(conn):
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
-    for _ in range(100):
+    for _byte in range(100):
         time.sleep(0.5)
         conn.sendall(b" ")
 
@@ -70,7 +70,7 @@ HUGE = 400 * 1024 * 1024
 def huge(conn):
     conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"health": {"x": "')
     block = b"a" * (1024 * 1024)
-    for _ in range(HUGE // len(block)):
+    for _block in range(HUGE // len(block)):
         conn.sendall(block)
     conn.sendall(b'"}}')
 

@@ -194,11 +194,12 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+    handler_class = Handler  # a server of another API (the Graph emulator) brings its own
 
     def __init__(self, address, app: App, ssl_context: ssl.SSLContext | None = None):
         self.app = app
         self.ssl_context = ssl_context
-        super().__init__(address, Handler)
+        super().__init__(address, self.handler_class)
 
     def finish_request(self, request, client_address):
         if self.ssl_context is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import threading
-from http.server import ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from .. import lifecycle
@@ -25,10 +24,7 @@ class GraphHandler(Handler):
 
 
 class GraphServer(Server):
-    def __init__(self, address, app, ssl_context=None):
-        self.app = app
-        self.ssl_context = ssl_context
-        ThreadingHTTPServer.__init__(self, address, GraphHandler)
+    handler_class = GraphHandler
 
 
 def serve(config: GraphConfig) -> int:

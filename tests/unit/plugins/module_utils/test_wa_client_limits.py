@@ -43,7 +43,7 @@ def drip_body(conn, _request):
 
     def send():
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
-        for _ in range(100):
+        for _byte in range(100):
             time.sleep(0.5)
             conn.sendall(b" ")
 
@@ -133,7 +133,7 @@ def big_answer(total, announce=False):
             head += b"Content-Length: %d\r\n" % total if announce else b"Connection: close\r\n"
             conn.sendall(head + b"\r\n" + b'{"health": {"pad": "')
             block = b"a" * (1024 * 1024)
-            for _ in range(total // len(block)):
+            for _block in range(total // len(block)):
                 conn.sendall(block)
             conn.shutdown(socket.SHUT_WR)
 
