@@ -105,7 +105,7 @@ def test_the_registration_limit_answers_133016(pair):
     data = backup_of(onprem)
     codes = [
         graph.graph("POST", f"/v23.0/{NUMBER}/register", TOKEN, register_body(data, password="x"))[1]["error"]["code"]
-        for _ in range(3)
+        for _attempt in range(3)
     ]
     assert codes == [100, 100, 133016]
     assert onprem.running()
