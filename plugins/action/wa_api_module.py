@@ -6,8 +6,8 @@
 """The action plugin of the API and Graph modules: ansible.builtin.normal, with the secrets hidden from ANSIBLE_DEBUG.
 
 meta/runtime.yml routes each of those modules here (plugin_routing, the module's action_plugin);
-it is no module of its own, hence its line in tests/sanity/ignore-*.txt. See plugin_utils/wa_hidden_args.py for why: the module receives exactly
-the same arguments.
+it is no module of its own, hence its line in tests/sanity/ignore-*.txt. See
+plugin_utils/wa_hidden_args.py for why: the module receives exactly the same arguments.
 """
 
 from __future__ import absolute_import, division, print_function
