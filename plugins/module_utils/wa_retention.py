@@ -9,7 +9,7 @@
 cannot be trusted) and ``now``, and reads neither a clock nor a file. ``scan()`` builds those
 backups from a directory with wa_backup_file's reader; ``delete()`` removes one backup;
 ``apply_policy()`` does all three for a directory, as wa_backup_prune and wa_backup's ``prune``
-do.
+do; ``survey()`` only scans and orders, for wa_backup_info.
 
 Only the collection's own backups are ever considered: a regular file ``NAME`` beside which
 ``NAME.manifest.json`` is a manifest of this collection that names it (``"file": "NAME"``, which
@@ -133,15 +133,25 @@ def _why_not(keep_last, keep_days):
     return " and ".join(reasons)
 
 
-def plan(backups, now, keep_last=None, keep_days=None, future_tolerance=FUTURE_TOLERANCE, delete_damaged=False):
-    """Decide for each backup: a Plan of Decisions (newest first) and the newest good Backup (or None)."""
-    check_policy(keep_last, keep_days)
-    ordered = sorted(backups, key=lambda b: (b.timestamp, b.path), reverse=True)
+def newest_first(backups):
+    return sorted(backups, key=lambda b: (b.timestamp, b.path), reverse=True)
+
+
+def find_newest_good(ordered, now, future_tolerance=FUTURE_TOLERANCE):
+    """(newest good Backup or None, good ones not dated in the future, paths dated in the future) of ``ordered``."""
     future = set(b.path for b in ordered if b.timestamp > now + future_tolerance)
     good_now = [b for b in ordered if b.good and b.path not in future]
     good_any = [b for b in ordered if b.good]
     # When every good backup is dated in the future, the one nearest to now stands in as the newest.
     newest_good = good_now[0] if good_now else (good_any[-1] if good_any else None)
+    return newest_good, good_now, future
+
+
+def plan(backups, now, keep_last=None, keep_days=None, future_tolerance=FUTURE_TOLERANCE, delete_damaged=False):
+    """Decide for each backup: a Plan of Decisions (newest first) and the newest good Backup (or None)."""
+    check_policy(keep_last, keep_days)
+    ordered = newest_first(backups)
+    newest_good, good_now, future = find_newest_good(ordered, now, future_tolerance)
     if newest_good is None:
         return Plan([Decision(b, True, "no good backup in the directory: nothing is deleted") for b in ordered], None)
 
@@ -251,9 +261,8 @@ def check_pattern(pattern):
         raise RetentionError("pattern must be a file name pattern without '/' (got %r)." % (pattern,))
 
 
-def describe(decision, now):
-    """A decision as the modules return it: the backup, its age, whether it is good, and why."""
-    backup = decision.backup
+def describe(backup, now):
+    """A backup as the modules return it: where, its time and age, whether it is good, its manifest."""
     return dict(
         path=backup.path,
         manifest_path=manifest_path_for(backup.path),
@@ -262,7 +271,65 @@ def describe(decision, now):
         good=backup.good,
         problem=backup.problem,
         manifest=backup.manifest,
-        reason=decision.reason,
+    )
+
+
+def describe_decision(decision, now):
+    """A decision as wa_backup_prune returns it: the backup, and why it is kept or deleted."""
+    return dict(describe(decision.backup, now), reason=decision.reason)
+
+
+def checked_scan(directory, pattern):
+    """scan() of an existing directory, with the pattern checked; RetentionError when it cannot be read."""
+    check_pattern(pattern)
+    if not os.path.isdir(directory):
+        raise RetentionError("The backup directory %s does not exist (or is not a directory): check path." % directory)
+    try:
+        return scan(directory, pattern)
+    except OSError as exc:
+        raise RetentionError("Cannot read the backups in %s: %s." % (directory, exc.strerror or exc)) from None
+
+
+def damaged_warning(directory, damaged, kept_because=""):
+    return "%d backup(s) in %s failed verification%s: %s" % (
+        len(damaged),
+        directory,
+        kept_because,
+        "; ".join(b.problem for b in damaged),
+    )
+
+
+def not_ours_warning(directory, not_ours):
+    shown = ", ".join(os.path.basename(n.path) for n in not_ours[:5]) + (", ..." if len(not_ours) > 5 else "")
+    return (
+        "%d file(s) in %s match the pattern but are not backups written by this collection, and were left "
+        "alone (see not_ours): %s" % (len(not_ours), directory, shown)
+    )
+
+
+def survey(directory, pattern=DEFAULT_PATTERN, now=None):
+    """The collection's backups in ``directory``, verified, newest good first, then the damaged ones.
+
+    Returns ``dict(backups, not_ours, newest_good, warnings)`` as wa_backup_info does; deletes nothing.
+    Raises RetentionError for a bad pattern or directory.
+    """
+    now = time.time() if now is None else now
+    backups, not_ours = checked_scan(directory, pattern)
+    ordered = newest_first(backups)
+    newest_good = find_newest_good(ordered, now)[0]
+    good = [b for b in ordered if b.good]
+    if newest_good is not None:
+        good.remove(newest_good)
+        good.insert(0, newest_good)
+    damaged = [b for b in ordered if not b.good]
+    warnings = [damaged_warning(directory, damaged)] if damaged else []
+    if not_ours:
+        warnings.append(not_ours_warning(directory, not_ours))
+    return dict(
+        backups=[describe(b, now) for b in good + damaged],
+        not_ours=[dict(path=n.path, reason=n.reason) for n in not_ours],
+        newest_good=newest_good.path if newest_good else None,
+        warnings=warnings,
     )
 
 
@@ -285,39 +352,21 @@ def apply_policy(
         check_policy(keep_last, keep_days)
     except ValueError as exc:
         raise RetentionError(str(exc)) from None
-    check_pattern(pattern)
-    if not os.path.isdir(directory):
-        raise RetentionError("The backup directory %s does not exist (or is not a directory): check path." % directory)
     now = time.time() if now is None else now
-    try:
-        backups, not_ours = scan(directory, pattern)
-        decided = plan(backups, now, keep_last, keep_days, delete_damaged=delete_damaged)
-    except OSError as exc:
-        raise RetentionError("Cannot read the backups in %s: %s." % (directory, exc.strerror or exc)) from None
+    backups, not_ours = checked_scan(directory, pattern)
+    decided = plan(backups, now, keep_last, keep_days, delete_damaged=delete_damaged)
 
     warnings = []
     if decided.newest_good is None and decided.decisions:
         warnings.append("No backup in %s is good, so nothing was deleted: check them." % directory)
     damaged = [d.backup for d in decided.decisions if not d.backup.good]
     if damaged:
-        warnings.append(
-            "%d backup(s) in %s failed verification%s: %s"
-            % (
-                len(damaged),
-                directory,
-                "" if delete_damaged else " and were kept (delete_damaged: true lets retention delete them)",
-                "; ".join(b.problem for b in damaged),
-            )
-        )
+        kept_because = "" if delete_damaged else " and were kept (delete_damaged: true lets retention delete them)"
+        warnings.append(damaged_warning(directory, damaged, kept_because))
     if not_ours:
-        warnings.append(
-            "%d file(s) in %s match the pattern but are not backups written by this collection, and were left "
-            "alone (see not_ours): %s"
-            % (len(not_ours), directory, ", ".join(os.path.basename(n.path) for n in not_ours[:5]))
-            + (", ..." if len(not_ours) > 5 else "")
-        )
+        warnings.append(not_ours_warning(directory, not_ours))
     outcome = dict(
-        kept=[describe(d, now) for d in decided.decisions if d.keep],
+        kept=[describe_decision(d, now) for d in decided.decisions if d.keep],
         deleted=[],
         not_ours=[dict(path=n.path, reason=n.reason) for n in not_ours],
         newest_good=decided.newest_good.path if decided.newest_good else None,
@@ -335,5 +384,5 @@ def apply_policy(
                     % (decision.backup.path, exc.strerror or exc, len(outcome["deleted"])),
                     outcome,
                 ) from None
-        outcome["deleted"].append(describe(decision, now))
+        outcome["deleted"].append(describe_decision(decision, now))
     return outcome

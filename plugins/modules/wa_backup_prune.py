@@ -41,8 +41,8 @@ attributes:
     support: full
     details:
       - A dry run. Every backup is verified and the lists are returned, RV(deleted) naming those that would go;
-        nothing is deleted. It is also the way to find the newest good backup (RV(newest_good)) or to verify one
-        file (O(pattern) set to its name) without changing anything.
+        nothing is deleted. To find the newest good backup or to verify one file without a policy, use
+        M(wabiz.migration.wa_backup_info).
   diff_mode:
     support: none
   platform:
@@ -83,6 +83,7 @@ notes:
     never makes room by deleting good ones.
 seealso:
   - module: wabiz.migration.wa_backup
+  - module: wabiz.migration.wa_backup_info
   - module: wabiz.migration.wa_restore
 """
 
@@ -103,21 +104,6 @@ EXAMPLES = r"""
 - name: Show it
   ansible.builtin.debug:
     msg: "Would delete: {{ wa_prune_plan.deleted | map(attribute='path') | join(', ') or 'nothing' }}"
-
-- name: Find the newest good backup, changing nothing
-  wabiz.migration.wa_backup_prune:
-    path: /srv/wa-backups/prod
-    keep_last: 1
-  check_mode: true
-  register: wa_backups
-
-- name: Restore it
-  wabiz.migration.wa_restore:
-    api_url: https://wa-new.example.com:443
-    password: "{{ wa_admin_password }}"
-    backup_password: "{{ wa_backup_password }}"
-    src: "{{ wa_backups.newest_good }}"
-  when: wa_backups.newest_good is not none
 """
 
 RETURN = r"""

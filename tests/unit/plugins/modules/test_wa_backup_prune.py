@@ -7,25 +7,11 @@ import time
 import pytest
 
 from ansible_collections.wabiz.migration.plugins.module_utils import wa_retention
-from ansible_collections.wabiz.migration.plugins.module_utils.wa_backup_file import write_backup
-from ansible_collections.wabiz.migration.plugins.module_utils.wa_retention import DAY, iso_utc
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_retention import DAY
 from ansible_collections.wabiz.migration.plugins.modules import wa_backup_prune
 from ansible_collections.wabiz.migration.tests.unit.wa_fake_api import run_module, warnings_of
 
 DATA = "V0FCSzE-encrypted-backup-data-"
-
-
-@pytest.fixture
-def backups(tmp_path):
-    """make(name, age_days): a good backup with its manifest, made ``age_days`` ago."""
-    now = time.time()
-
-    def make(name, age_days):
-        path = tmp_path / name
-        write_backup(str(path), DATA + name, manifest_fields={"created_at": iso_utc(now - age_days * DAY)})
-        return path
-
-    return make
 
 
 def listing(directory):

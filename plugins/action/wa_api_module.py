@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The action plugin of the API modules: ansible.builtin.normal, with the secrets hidden from ANSIBLE_DEBUG.
+"""The action plugin of the API and Graph modules: ansible.builtin.normal, with the secrets hidden from ANSIBLE_DEBUG.
 
-See wa_hidden_args for why: the module receives exactly the same arguments.
+meta/runtime.yml routes each of those modules here (plugin_routing, the module's action_plugin);
+it is no module of its own, hence its line in tests/sanity/ignore-*.txt. See
+plugin_utils/wa_hidden_args.py for why: the module receives exactly the same arguments.
 """
 
 from __future__ import absolute_import, division, print_function
