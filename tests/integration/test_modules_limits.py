@@ -410,7 +410,7 @@ def test_the_role_never_prints_or_writes_a_url_with_credentials(emulators, play,
     assert "api_url holds user information" in run.output
     assert source.api_requests_since(before_source) == [] and target.api_requests_since(before_target) == []
     written = {path.name: path.read_text() for path in reports.iterdir()}
-    assert sorted(name.rsplit(".", 1)[1] for name in written) == ["json", "md"]
+    assert sorted(name.rsplit(".", 1)[1] for name in written) == ["json", "md", "xml"]
     (report,) = [json.loads(text) for name, text in written.items() if name.endswith(".json")]
     assert report["source"]["api_url"] == source.url and report["target"]["api_url"] == target.url
     assert report["result"] == "failed"
