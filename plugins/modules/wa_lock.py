@@ -121,6 +121,11 @@ holder:
     created: 1738324800.0
     created_at: "2025-01-31T12:00:00Z"
     labels: {environment: staging}
+endpoint:
+  description: The address and port O(resource) reaches, which names the lock (V(null) when it is not a URL).
+  returned: always
+  type: str
+  sample: 192.0.2.10:443
 replaced:
   description: The record of a stale lock that was replaced (with C(stale_because)), or V(null).
   returned: success
@@ -136,6 +141,7 @@ from ansible_collections.wabiz.migration.plugins.module_utils.wa_lock import (  
     describe,
     release,
 )
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_endpoint import endpoint_key  # noqa: E402
 
 
 def main():
@@ -155,6 +161,7 @@ def main():
         module.fail_json(msg="owner is empty: give an id unique to this run.")
     if p["max_age"] < 1:
         module.fail_json(msg="max_age must be 1 second or more (got %d)." % p["max_age"])
+    endpoint = endpoint_key(p["resource"])
     try:
         if p["state"] == "present":
             changed, path, holder, replaced = acquire(
@@ -162,11 +169,11 @@ def main():
             )
             if replaced:
                 module.warn("Replaced the stale lock of %s: %s." % (describe(replaced), replaced["stale_because"]))
-            module.exit_json(changed=changed, path=path, holder=holder, replaced=replaced)
+            module.exit_json(changed=changed, path=path, holder=holder, replaced=replaced, endpoint=endpoint)
         changed, path, holder = release(p["lock_dir"], p["resource"], p["owner"], module.check_mode)
         if holder is not None:
             module.warn("The lock %s is held by %s, not by this run: it was left alone." % (path, describe(holder)))
-        module.exit_json(changed=changed, path=path, holder=holder, replaced=None)
+        module.exit_json(changed=changed, path=path, holder=holder, replaced=None, endpoint=endpoint)
     except LockBusy as exc:
         module.fail_json(msg=str(exc), holder=exc.holder)
     except LockError as exc:
