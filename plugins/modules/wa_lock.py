@@ -134,6 +134,7 @@ replaced:
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_endpoint import endpoint_key  # noqa: E402
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_lock import (  # noqa: E402
     LockBusy,
     LockError,
@@ -141,7 +142,6 @@ from ansible_collections.wabiz.migration.plugins.module_utils.wa_lock import (  
     describe,
     release,
 )
-from ansible_collections.wabiz.migration.plugins.module_utils.wa_endpoint import endpoint_key  # noqa: E402
 
 
 def main():

@@ -77,13 +77,14 @@ def test_second_run_only_verifies_and_applies_settings(envs):
     assert "None" not in report["restore_outcome"] and "as None" not in first.output
     assert webhook(envs, "again") == STAGING["webhooks"]["url"]
     kept = record(envs, "again")
-    assert kept["result"] == "verified" and kept["target"]["endpoint"] == f"127.0.0.1:{envs.hosts['again']['wa_test_port']}"
+    assert kept["result"] == "verified"
+    assert kept["target"]["endpoint"] == f"127.0.0.1:{envs.hosts['again']['wa_test_port']}"
     assert kept["backup"]["sha256"] == report["backup"]["checksum"] and kept["backup"]["manifest"]["sha256"]
     assert kept["verified"]["connected"] is True and kept["verified"]["shards"] == 1
 
     second = migrate(envs, "again", migrate_target_settings=STAGING)
 
-    assert second.rc == 0, second.report()
+    assert second.rc == 0, second.output
     assert second.report()["result"] == "unchanged"
     assert second.run.stats("again")["changed"] == 0
     assert second.backups() == [] and len(envs.restores("again")) == 1
@@ -157,17 +158,17 @@ def test_a_target_that_is_the_source_is_refused_before_anything(envs, check):
     since = len(envs.requests("source"))
     source_password = envs.hosts["source"]["wa_api_password"]
 
-    same_address = envs.migration(
-        "ident", check=check, migrate_target_api_url=f"https://localhost:{port}", migrate_target_password=source_password
-    )
+    def run_at(url):
+        return envs.migration("ident", check=check, migrate_target_api_url=url, migrate_target_password=source_password)
+
+    same_address = run_at(f"https://localhost:{port}")
     with FaultRelay(port, envs.workdir / "tls") as relay:
-        same_nodes = envs.migration(
-            "ident", check=check, migrate_target_api_url=relay.url, migrate_target_password=source_password
-        )
+        same_nodes = run_at(relay.url)
 
     for run in (same_address, same_nodes):
         assert run.rc != 0
-        assert run.report()["failed_task"] == "Preflight | Refuse a target that is the source", run.output
+        assert run.results("Preflight | Refuse a target that is the source")[0]["failed"] is True, run.output
+        assert "Nothing was changed" in run.failure()
     assert f"both URLs reach 127.0.0.1:{port}" in same_address.failure()
     assert "both answer with the same nodes" in same_nodes.failure()
     assert writes(envs, "source", since) == []  # nothing written to the source, not even a backup
