@@ -16,7 +16,7 @@ description:
   - Reads the health of an on-premises WhatsApp Business API client (C(GET /v1/health)) and tells its topology,
     nodes, overall gateway status, whether it is ready, registered and connected, its shard count, its API
     version, its Masters, Coreapps and shards (C(GET /v1/support), C(GET /v1/account/shards)), the address
-    its URL reaches, its account (C(GET /v1/account), not documented: most clients answer 404, and then the
+    its URL reaches, its account (C(GET /v1/account), not documented, so most clients answer 404 and then the
     number is unknown) and its application settings.
   - Can wait, in one task, until the client is ready, unregistered, registered or connected (optionally with a
     number of connected coreapps), polling every O(wait_interval) seconds up to O(wait_timeout) seconds. While

@@ -25,8 +25,8 @@ description:
   - The client shuts down after an import (some platforms restart it by themselves, elsewhere it must be
     restarted, for example with M(wabiz.migration.wa_container_restart)). The module reports
     RV(restart_required). Once the request is sent, any answer but a success or a clean refusal (an answer
-    with the API's error envelope that says why) means the import may have been applied: a closed or cut
-    connection, a timeout, a 5xx without the envelope (a proxy), a 401. The module then succeeds with
+    with the API's error envelope that says why) means the import may have been applied, as after a closed or
+    cut connection, a timeout, a 5xx without the envelope (a proxy) or a 401. The module then succeeds with
     RV(restore_status=unconfirmed), to be settled by restarting the client and checking it with
     M(wabiz.migration.wa_info); it never sends the import again.
   - The restore request is sent at most once, never retried and never sent again after a new login (the token
@@ -159,11 +159,11 @@ restore_status:
   description:
     - V(applied) when the client answered the import with success;
       V(unconfirmed) when the import was sent and no clean answer came back (closed or cut connection,
-      timeout, 5xx without the API's error envelope, 401): it may have been applied; restart the client and
+      timeout, 5xx without the API's error envelope, 401), so it may have been applied; restart the client and
       check it with M(wabiz.migration.wa_info), never send it again blindly;
       V(would_apply) in check mode.
     - On a failure, V(not_sent) (nothing reached the import endpoint) or V(refused) (the target answered with
-      the API's error envelope: the import was not applied).
+      the API's error envelope, so the import was not applied).
   returned: always
   type: str
   sample: applied

@@ -186,7 +186,8 @@ def test_two_spellings_of_one_target_take_one_lock(envs):
     assert len(winners) == 1 and len(losers) == 1, [run.output for run in runs]
     assert losers[0].report()["failed_task"] == "Preflight | Take the target's lock"
     assert len(envs.restores("spare")) == 1
-    assert winners[0].result("Preflight | Take the target's lock")["path"] == str(envs.lock_dir / f"127.0.0.1_{port}.lock")
+    lock = winners[0].result("Preflight | Take the target's lock")["path"]
+    assert lock == str(envs.lock_dir / f"127.0.0.1_{port}.lock")
 
 
 # -- the vendor's topology rule: HA + multiconnect (2 shards and 1 standby Coreapp) ------------
