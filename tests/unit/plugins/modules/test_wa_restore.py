@@ -367,3 +367,19 @@ def test_secrets_are_no_log(fake_wa, args, backup):
     for key in ("data", "backup_password", "password"):
         assert module_args[key] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     assert json.loads(raw)["restore_status"] == "applied"
+
+
+def test_clean_refusal_is_reported_as_not_applied(fake_wa, args):
+    # A peer's mock answers a backup it cannot decrypt with HTTP 500 and the API's envelope.
+    body = {"errors": [{"code": 1014, "title": "Internal error", "details": "cannot decrypt"}]}
+    fake_wa.fault(status=500, body=body, path=RESTORE)
+    failed, result, _raw = run_module(wa_restore, args)
+    assert failed and result["restore_status"] == "refused"
+    assert "it was not applied" in result["msg"] and len(restores(fake_wa)) == 1
+
+
+def test_nothing_sent_is_reported_as_not_sent(fake_wa, args):
+    fake_wa.use_multiconnect(coreapps=1, registered=False)
+    args["shards"] = 4
+    failed, result, _raw = run_module(wa_restore, args)
+    assert failed and result["restore_status"] == "not_sent" and restores(fake_wa) == []
