@@ -12,6 +12,8 @@ and forwards every request, one upstream connection each, to the client. For
   proxy or a restarted client: the outcome is unknown);
 - ``refuse500``: does not forward it and answers 500 with the API's envelope, as a peer's mock
   of this API answers a backup it cannot decrypt (a clean refusal);
+- ``hold``: forwards the import, then holds its answer until ``release`` is set (a test
+  interrupts the run meanwhile), and closes the connection without one;
 - ``None``: forwards it untouched.
 
 ``imports`` counts the imports forwarded to the client.
@@ -42,6 +44,7 @@ class FaultRelay:
         self.upstream_port = upstream_port
         self.mode = mode
         self.imports = 0
+        self.release = threading.Event()
         self.tls_dir = Path(tls_dir)
         self._lock = threading.Lock()
         relay = self
@@ -74,6 +77,7 @@ class FaultRelay:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -113,6 +117,10 @@ class FaultRelay:
         if is_import:
             with self._lock:
                 self.imports += 1
+            if self.mode == "hold":
+                self.release.wait(120)
+                handler.close_connection = True
+                return
             if self.mode == "500":
                 self._reply(handler, 500, b"Internal Server Error\n", "text/plain", close=True)
                 return

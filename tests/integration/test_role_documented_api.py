@@ -8,8 +8,11 @@ as a user would and checks what the client saw, the report and the migration rec
 """
 
 import json
+import os
 import secrets
+import signal
 import stat
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -21,7 +24,7 @@ pytestmark = pytest.mark.docker
 PORTS = 24610  # this module's host ports: 24610-24639 on 127.0.0.1
 FAST = {"migrate_ready_timeout": 30, "migrate_connected_timeout": 60, "migrate_api_retry_backoff": 0.2}
 STAGING = {"webhooks": {"url": "https://staging.example.com/webhook"}}
-TARGETS = ["again", "restart", "r500", "rcut", "r401", "refused", "ident", "spare"]
+TARGETS = ["again", "restart", "r500", "rcut", "r401", "refused", "ident", "spare", "interrupt"]
 WRITES = {"POST", "PATCH", "DELETE", "PUT"}
 
 
@@ -137,6 +140,32 @@ def test_unclean_answer_to_the_import_may_have_been_applied_and_is_never_resent(
     assert report["restore_outcome"].endswith("after the restart the target is registered: it was applied")
     assert relay.imports == 1 and len(envs.restores(target)) == 1
     assert report["result"] == "migrated" and record(envs, target)["result"] == "verified"
+
+
+def test_run_interrupted_while_the_import_is_answered_is_finished_by_the_next_run(envs):
+    with FaultRelay(envs.hosts["interrupt"]["wa_test_port"], envs.workdir / "tls", "hold") as relay:
+        proc, _run = envs.start_migration(
+            "interrupt", migrate_target_api_url=relay.url, migrate_record_file=str(record_of(envs, "interrupt")), **FAST
+        )
+        deadline = time.monotonic() + 120
+        while relay.imports == 0 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert relay.imports == 1, "the import never reached the relay"
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C while the import's answer is awaited
+        proc.wait(60)
+    assert record(envs, "interrupt")["result"] == "importing"
+    deadline = time.monotonic() + 60
+    while envs.status("interrupt") == "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert envs.status("interrupt") == "exited"  # the client applied the import and shut down
+
+    again = migrate(envs, "interrupt")  # the same target, directly this time
+
+    assert again.rc == 0, again.output
+    assert again.report()["result"] == "finished"
+    assert len(envs.restores("interrupt")) == 1 and again.backups() == []
+    assert envs.emulator("interrupt", "state")["registered"] is True
+    assert record(envs, "interrupt")["result"] == "verified"
 
 
 def test_clean_refusal_with_the_envelope_is_not_applied(envs):
