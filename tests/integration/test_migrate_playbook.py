@@ -15,7 +15,10 @@ PORTS = 23000  # this module's host ports: 23000-23099 on 127.0.0.1
 
 def reports(envs):
     """Every JSON report the runs of this test wrote, oldest first."""
-    return [json.loads(p.read_text()) for p in sorted(envs.report_dir.rglob("*.json"), key=lambda p: p.stat().st_mtime)]
+    return [
+        json.loads(p.read_text())
+        for p in sorted(envs.report_dir.rglob("*-migration-*.json"), key=lambda p: p.stat().st_mtime)
+    ]
 
 
 def only_report(envs, host):
