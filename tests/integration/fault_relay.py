@@ -40,7 +40,7 @@ ENVELOPE_401 = {
 
 
 class FaultRelay:
-    def __init__(self, upstream_port: int, tls_dir: Path, mode: str | None = None):
+    def __init__(self, upstream_port: int, tls_dir: Path, mode: str | None = None, port: int = 0):
         self.upstream_port = upstream_port
         self.mode = mode
         self.imports = 0
@@ -60,7 +60,7 @@ class FaultRelay:
 
             do_GET = do_POST = do_PATCH = do_DELETE = _any
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(str(self.tls_dir / "server.pem"), str(self.tls_dir / "server.key"))

@@ -159,7 +159,9 @@ def test_run_interrupted_while_the_import_is_answered_is_finished_by_the_next_ru
         time.sleep(0.2)
     assert envs.status("interrupt") == "exited"  # the client applied the import and shut down
 
-    again = migrate(envs, "interrupt")  # the same target, directly this time
+    # The same command again: the same target URL (the relay, now passing everything through).
+    with FaultRelay(envs.hosts["interrupt"]["wa_test_port"], envs.workdir / "tls", port=relay.port) as same:
+        again = migrate(envs, "interrupt", migrate_target_api_url=same.url)
 
     assert again.rc == 0, again.output
     assert again.report()["result"] == "finished"
