@@ -19,9 +19,10 @@ description:
     verifies the backup file (not empty, size and sha256 as in its manifest, or as O(checksum)),
     reads the target's health and refuses a target that is not ready,
     refuses a registered target unless O(allow_registered=true),
-    and refuses when the backup's shard count differs from the target's (a registered target's count from
-    C(GET /v1/account/shards)), or, for an unregistered target whose shard count cannot be read, when it runs
-    fewer Coreapps than the backup has shards (HA standbys are allowed).
+    and refuses a target that does not mirror the backup's source (the vendor's rule), as its manifest tells it,
+    that is other Masters or Coreapps (C(GET /v1/support), else health), another shard count for a registered
+    target (C(GET /v1/account/shards)), or, for an unregistered target whose shard count cannot be read, fewer
+    Coreapps than the backup has shards (HA standbys are allowed).
   - The client shuts down after an import (some platforms restart it by themselves, elsewhere it must be
     restarted, for example with M(wabiz.migration.wa_container_restart)). The module reports
     RV(restart_required). Once the request is sent, any answer but a success or a clean refusal (an answer
@@ -223,6 +224,7 @@ from ansible_collections.wabiz.migration.plugins.module_utils.wa_backup_file imp
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_client import WAApiError  # noqa: E402
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_health import WAHealthError, summarize  # noqa: E402
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_module import WAModule  # noqa: E402
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_topology import mismatches  # noqa: E402
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_topology import read as read_topology  # noqa: E402
 
 
@@ -334,28 +336,21 @@ def main():
 
 
 def check_shards(module, manifest, target, url, result):
-    """Fail unless the target can take the backup's shards (the vendor: the same kind of setup)."""
-    backup_shards = manifest.get("shards") if manifest else None
-    if backup_shards is None:
+    """Fail unless the target mirrors the backup's source (the vendor: the same shards, Masters and Coreapps)."""
+    source = dict((key, (manifest or {}).get(key)) for key in ("masters", "coreapps", "shards"))
+    if source["shards"] is None:
         module.warn(
             "The backup's shard count is unknown (no manifest, or none in it): the shard check was skipped. "
             "Source and target must run the same number of shards."
         )
         return
-    if target["shards"] is not None:
-        if backup_shards != target["shards"]:
-            module.fail_json(
-                msg="Shard mismatch: the backup was taken from %d shard(s) but the target %s has %d. Run %d shard(s) "
-                "on the target first (or declare its count with shards if it cannot be read). Nothing was sent."
-                % (backup_shards, url, target["shards"], backup_shards),
-                **result,
-            )
-    elif target["coreapps"] < backup_shards:
-        # An unregistered target's shard count cannot be read: it needs a Coreapp a shard at least.
+    problems = mismatches(source, target)
+    if problems:
         module.fail_json(
-            msg="Shard mismatch: the backup was taken from %d shard(s) but the target %s runs only %d Coreapp(s). "
-            "Run as many Masters and Coreapps as the source on the target first. Nothing was sent."
-            % (backup_shards, url, target["coreapps"]),
+            msg="Shard mismatch: the backup was taken from %d shard(s) but the target %s does not mirror its source: "
+            "%s. The vendor requires the same number of shards and exactly the same number of Masters and Coreapps "
+            "on both sides: run them on the target first (or declare its shard count with shards if it cannot be "
+            "read). Nothing was sent." % (source["shards"], url, "; ".join(problems)),
             **result,
         )
 

@@ -212,7 +212,7 @@ def test_shard_mismatch_is_refused(fake_wa, args, tmp_path):
     args["src"] = str(path)
     failed, result, _raw = run_module(wa_restore, args)
     assert failed
-    assert "taken from 2 shard(s) but the target" in result["msg"] and "has 1" in result["msg"]
+    assert "taken from 2 shard(s) but the target" in result["msg"] and "and the target 1" in result["msg"]
     assert result["restore_status"] == "not_sent"
     assert restores(fake_wa) == []
 
@@ -254,7 +254,7 @@ def test_declared_shards_are_compared_for_equality(fake_wa, args, tmp_path):
     write_backup(str(path), fake_wa.make_backup(BACKUP_PASSWORD), {"shards": 2})
     args.update(src=str(path), shards=4)
     failed, result, _raw = run_module(wa_restore, args)
-    assert failed and "has 4" in result["msg"] and restores(fake_wa) == []
+    assert failed and "the source has 2 shard(s) and the target 4" in result["msg"] and restores(fake_wa) == []
 
 
 def test_target_not_ready_is_refused(fake_wa, args):
@@ -383,3 +383,12 @@ def test_nothing_sent_is_reported_as_not_sent(fake_wa, args):
     args["shards"] = 4
     failed, result, _raw = run_module(wa_restore, args)
     assert failed and result["restore_status"] == "not_sent" and restores(fake_wa) == []
+
+
+def test_other_masters_or_coreapps_than_the_backups_source_are_refused(fake_wa, args, tmp_path):
+    fake_wa.use_multiconnect(coreapps=3, registered=False)
+    path = tmp_path / "two.backup"
+    write_backup(str(path), fake_wa.make_backup(BACKUP_PASSWORD), {"shards": 2, "masters": 1, "coreapps": 2})
+    args["src"] = str(path)
+    failed, result, _raw = run_module(wa_restore, args)
+    assert failed and "the source runs 2 Coreapp(s) and the target 3" in result["msg"] and restores(fake_wa) == []
