@@ -156,6 +156,7 @@ class WAApiError(Exception):
         self.transient = transient
         self.sent = sent
         self.retryable = False
+        self.restore_refused = False
 
     def __str__(self):
         return self.message
@@ -890,16 +891,44 @@ class WAClient(object):
         return body["health"]
 
     def account(self):
-        """GET /v1/account without its meta, or None when this API version has no such endpoint."""
+        """GET /v1/account without its meta, or None: not a documented call, most clients answer 404."""
+        body = self.optional_get("/v1/account")
+        return None if body is None else dict((k, v) for k, v in body.items() if k != "meta")
+
+    def optional_get(self, path):
+        """GET ``path``, or None when this client has no such call (404, 405, 501 or API error 1006)."""
         try:
-            _status, body = self._request("GET", "/v1/account")
+            _status, body = self._request("GET", path)
         except WAApiError as exc:
             if exc.status in (404, 405, 501) or exc.code == 1006:
                 return None
             raise
-        if not isinstance(body, dict):
-            return None
-        return dict((k, v) for k, v in body.items() if k != "meta")
+        return body if isinstance(body, dict) else None
+
+    def support(self):
+        """The ``support`` object of GET /v1/support (one entry per node), or None when unavailable."""
+        body = self.optional_get("/v1/support")
+        support = body.get("support") if body else None
+        return support if isinstance(support, dict) else None
+
+    def account_shards(self):
+        """The shard count of a registered client (GET /v1/account/shards), or None when it cannot be read.
+
+        Undocumented on an unregistered client: any refusal then means "unknown".
+        """
+        try:
+            body = self.optional_get("/v1/account/shards")
+        except WAApiError as exc:
+            if exc.kind in ("api", "http"):
+                return None
+            raise
+        account = body.get("account") if body else None
+        if isinstance(account, list) and account:
+            account = account[0]
+        shards = account.get("shards") if isinstance(account, dict) else None
+        if isinstance(shards, str) and shards.strip().isdigit():
+            shards = int(shards)
+        return shards if isinstance(shards, int) and not isinstance(shards, bool) and shards > 0 else None
 
     def backup(self, password, sink):
         """POST /v1/settings/backup; the encrypted data string goes to ``sink`` as it arrives.
@@ -922,17 +951,19 @@ class WAClient(object):
             raise self._unexpected(status, body, method, path, "settings.data string")
 
     def restore(self, password, data, timeout=None):
-        """POST /v1/settings/restore, never retried blindly.
+        """POST /v1/settings/restore, sent at most once: never retried, never sent again after a re-login.
 
         ``data`` is the backup data: a string, or a source that streams it (``json_length`` and
         ``json_chunks()``, e.g. wa_backup_file.BackupText), sent with a Content-Length.
 
         Returns ``{"status": "applied", "http_status": N}`` on a 2xx answer, or
         ``{"status": "unconfirmed", "http_status": N or None, "reason": "..."}`` when the request
-        was sent and the connection then closed (or timed out) before an answer, or a proxy in
-        front of the client answered 502/504 (its upstream went away): the client shuts down
-        after an import, so this is the usual outcome of a successful restore on some platforms.
-        Raises WAApiError when nothing was sent or the API refused the restore.
+        was sent and anything but an answer or a clean refusal came back: the connection closed
+        or timed out, the answer was cut, a 5xx without the API's error envelope (a proxy, or the
+        client going down), a 401, or a success answer that cannot be read. The import may have
+        been applied then: the client shuts down after an import, which is how such answers
+        happen. Raises WAApiError when nothing was sent, or on a clean refusal: an answer with
+        the API's error envelope that says why (then ``restore_refused`` is set on it).
 
         ``timeout`` is the wait for the answer (the import may take longer than other calls);
         default ``max(timeout, RESTORE_TIMEOUT)``. Connecting still uses the client's timeout.
@@ -941,46 +972,41 @@ class WAClient(object):
         if isinstance(data, str):
             self._remember_secret(data)
             data = JSONText(data)
+        # The caller has just made a safe call (wa_restore reads the target's health), so the token
+        # is fresh: a 401 to the import itself leaves its outcome unknown and is not retried.
         if not self.token:
             self.login()
         # A fresh connection: a reset on it is unambiguous (not a stale keep-alive socket).
         self._session.close()
         method, path = "POST", "/v1/settings/restore"
         timeouts = (self.timeout, float(timeout) if timeout else max(self.timeout, RESTORE_TIMEOUT))
-        relogged = False
-        while True:
-            body = JSONObjectBody([("password", password), ("data", data)])  # a new stream for each attempt
-            try:
-                response = self._send(method, path, body=body, timeout=timeouts)
-            except WAApiError as exc:
-                if exc.sent:
-                    return {"status": "unconfirmed", "http_status": None, "reason": exc.message}
+        body = JSONObjectBody([("password", password), ("data", data)])
+        try:
+            response = self._send(method, path, body=body, timeout=timeouts)
+            raw = response.content
+        except WAApiError as exc:
+            # Sent, or perhaps sent (a cut answer, a timeout): only "not sent" is an outcome we know.
+            if exc.sent is False:
                 raise
-            payload, error = self._parse(response.status_code, response.content, _content_type(response), method, path)
-            if error is not None and error.kind == "not_json" and error.status in (502, 504):
-                # A proxy's page: its upstream (the client) went away or did not answer in time,
-                # as happens when the client shuts down after the import.
-                return {"status": "unconfirmed", "http_status": error.status, "reason": error.message}
-            if error is not None:
-                if error.status == 401 and not relogged and self.password:
-                    # 401: the token was refused, so the restore was not applied. Log in, send once more.
-                    relogged = True
-                    self.token = None
-                    self.login()
-                    continue
+            return _unconfirmed(None, exc.message)
+        payload, error = self._parse(response.status_code, raw, _content_type(response), method, path)
+        if error is not None:
+            if error.status != 401 and _has_envelope(payload):
+                error.restore_refused = True
+                error.message = self.scrub(
+                    "%s The target refused the import: it was not applied." % error.message.rstrip()
+                )
                 raise error
-            if response.status_code not in OK_STATUSES:
-                raise self._unexpected(response.status_code, payload, method, path, "success status")
-            if payload is _EMPTY or payload is None or isinstance(payload, dict):
-                return {"status": "applied", "http_status": response.status_code}
-            message = (
-                "POST /v1/settings/restore: HTTP %s with an unexpected answer (a JSON %s instead of null or {}). "
-                "The restore may or may not have been applied: restart the client and check it with wa_info "
-                "before trying again." % (response.status_code, type(payload).__name__)
-            )
-            raise WAApiError(
-                self.scrub(message), status=response.status_code, kind="unexpected", method=method, path=path, sent=True
-            )
+            return _unconfirmed(response.status_code, error.message)
+        if response.status_code not in OK_STATUSES:
+            return _unconfirmed(response.status_code, "HTTP %s is not a success status" % response.status_code)
+        if payload is _EMPTY or payload is None or isinstance(payload, dict):
+            return {"status": "applied", "http_status": response.status_code}
+        return _unconfirmed(
+            response.status_code,
+            "HTTP %s with an unexpected answer (a JSON %s instead of null or {})"
+            % (response.status_code, type(payload).__name__),
+        )
 
     def get_application_settings(self):
         status, body = self._request("GET", "/v1/settings/application")
@@ -1023,6 +1049,20 @@ class WAClient(object):
         documents the fields of the POST, not whether the ones left out are kept)."""
         self._request("POST", BUSINESS_PROFILE_PATH, body=profile)
         return True
+
+
+def _unconfirmed(http_status, reason):
+    return {"status": "unconfirmed", "http_status": http_status, "reason": reason}
+
+
+def _has_envelope(payload):
+    """Whether an answer carries the API's error envelope (an ``errors`` list, or an ``error`` object)."""
+    if not isinstance(payload, dict):
+        return False
+    errors = payload.get("errors")
+    return bool(isinstance(errors, list) and errors and isinstance(errors[0], dict)) or isinstance(
+        payload.get("error"), dict
+    )
 
 
 def _success(response):

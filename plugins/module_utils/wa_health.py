@@ -96,7 +96,12 @@ def summarize(health):
 
     Returns a dict: ``topology`` (single|multiconnect), ``nodes`` ([{name, role, gateway_status}]),
     ``gateway_status`` (overall), ``registered``, ``ready``, ``shards``, ``connected``,
-    ``coreapps`` (coreapp nodes seen) and ``connected_coreapps``.
+    ``masters`` (master nodes seen, 0 for a single instance), ``coreapps`` (coreapp nodes seen)
+    and ``connected_coreapps``.
+
+    ``shards`` is what health alone can tell: 1 for a single instance, the connected coreapps of
+    a registered setup, and None for an unregistered multiconnect setup (its coreapps may include
+    HA standbys, so they are not all shards).
     """
     topology, nodes = nodes_of(health)
     statuses = [n["gateway_status"] for n in nodes]
@@ -108,15 +113,17 @@ def summarize(health):
         status = statuses[0]
         connected = status == "connected"
         shards = 1
+        n_masters = 0
         n_coreapps = 1
         n_connected = 1 if connected else 0
     else:
         masters = [n for n in nodes if n["role"] == "primary_master"]
         masters_ok = all(n["gateway_status"] == "connected" for n in masters)
         connected = registered and masters_ok and bool(connected_coreapps) and "uninitialized" not in statuses
+        n_masters = len([n for n in nodes if n["role"] in ("primary_master", "secondary_master")])
         n_coreapps = len(coreapps)
         n_connected = len(connected_coreapps)
-        shards = n_connected if registered else n_coreapps
+        shards = n_connected if registered else None
         if "uninitialized" in statuses:
             status = "uninitialized"
         elif "unregistered" in statuses:
@@ -139,6 +146,7 @@ def summarize(health):
         "ready": bool(ready),
         "shards": shards,
         "connected": bool(connected),
+        "masters": n_masters,
         "coreapps": n_coreapps,
         "connected_coreapps": n_connected,
     }
@@ -161,3 +169,22 @@ def satisfies(summary, wanted, expected_shards=None):
             return False
         return expected_shards is None or summary["connected_coreapps"] >= expected_shards
     raise ValueError("unknown state %r" % (wanted,))
+
+
+def support_nodes(support):
+    """[{name, role, shards}] of a GET /v1/support ``support`` object (fields may vary: unknown ones ignored)."""
+    nodes = []
+    if not isinstance(support, dict):
+        return nodes
+    for name in sorted(support, key=str):
+        value = support[name]
+        if isinstance(value, dict):
+            owned = value.get("shards")
+            nodes.append(
+                {
+                    "name": str(name),
+                    "role": _role(value.get("role")),
+                    "shards": [p for p in owned if isinstance(p, list)] if isinstance(owned, list) else [],
+                }
+            )
+    return nodes

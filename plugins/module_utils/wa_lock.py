@@ -6,7 +6,8 @@
 """An exclusive lock file per resource (a migration target), so that one run at a time changes it.
 
 The API has no lock of its own, so the lock lives on the host that runs the role's modules (the
-controller): ``LOCK_DIR/<host>_<port>.lock`` for a target URL, a JSON record of who holds it
+controller): ``LOCK_DIR/<address>_<port>.lock`` for a target URL (the address its host resolves
+to), a JSON record of who holds it
 (run id, PID and start time of the ansible-playbook process, host name, time, labels; never a
 secret). It only excludes runs that share ``LOCK_DIR``: one controller, or a shared file system
 with atomic ``link``.
@@ -32,15 +33,13 @@ import socket
 import tempfile
 import time
 
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_endpoint import endpoint_key
+
 LOCK_SUFFIX = ".lock"
 BREAK_SUFFIX = ".break"
 # A `.break` file older than this was left by a run that died while replacing a stale lock.
 BREAK_MAX_AGE = 60.0
 _UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
-_URL = re.compile(
-    r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?:[^/@]*@)?(?P<host>\[[^\]]*\]|[^/:?#]*)(?::(?P<port>\d+))?", re.IGNORECASE
-)
-_DEFAULT_PORTS = {"https": "443", "http": "80"}
 # As wa_client.safe_url, without importing wa_client (and requests, which the lock does not need).
 _CREDENTIALS = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
 
@@ -58,13 +57,14 @@ class LockError(Exception):
 
 
 def lock_file_name(resource):
-    """``<host>_<port>.lock`` for a URL (credentials left out, default ports filled in), else the name made safe."""
+    """``<address>_<port>.lock`` for a URL: the address it resolves to, so that two spellings of one target
+    (``localhost``, ``127.0.0.1``) take one lock; credentials left out, default ports filled in. Else the
+    name made safe."""
     text = (resource or "").strip()
-    match = _URL.match(text)
-    if match and match.group("host"):
-        scheme = match.group("scheme").lower()
-        port = match.group("port") or _DEFAULT_PORTS.get(scheme, "default")
-        text = "%s_%s" % (match.group("host").strip("[]").lower(), port)
+    key = endpoint_key(text)
+    if key:
+        address, _sep, port = key.rpartition(":")
+        text = "%s_%s" % (address.strip("[]"), port)
     name = _UNSAFE.sub("_", text).strip("._")
     if not name:
         raise LockError("The resource to lock is empty: give the target's API URL.")

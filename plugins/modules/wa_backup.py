@@ -220,15 +220,25 @@ manifest:
       returned: when the client reports it
       sample: v2.45.1
     shards:
-      description: Shard count of the source (connected coreapps; 1 for a single instance).
+      description:
+        - Shard count of the source (C(GET /v1/account/shards), else the connected coreapps; 1 for a single
+          instance).
       type: int
       returned: when the health answer tells it
     topology:
       description: V(single) or V(multiconnect).
       type: str
       returned: when the health answer tells it
+    masters:
+      description: Master nodes of the source (C(GET /v1/support), else health).
+      type: int
+      returned: when the health answer tells it
+    coreapps:
+      description: Coreapp nodes of the source (C(GET /v1/support), else health).
+      type: int
+      returned: when the health answer tells it
     phone_number:
-      description: Phone number of the source, from C(GET /v1/account).
+      description: Phone number of the source, from C(GET /v1/account) (not documented by the vendor).
       type: str
       returned: when the API tells it
     file:
@@ -302,10 +312,12 @@ from ansible_collections.wabiz.migration.plugins.module_utils.wa_retention impor
     check_pattern,
     check_policy,
 )
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_topology import read as read_topology  # noqa: E402
 
 
 def describe_source(module, client, dest):
-    """The manifest fields the client tells before the export: api_url, shards, topology, phone_number."""
+    """The manifest fields the client tells before the export: api_url, shards, topology, masters, coreapps,
+    phone_number (when the undocumented GET /v1/account answers)."""
     fields = {"api_url": safe_url(client.api_url)}
     try:
         summary = summarize(client.health())
@@ -319,8 +331,11 @@ def describe_source(module, client, dest):
                 "Check api_url." % (client.display_url, summary["gateway_status"]),
                 dest=dest,
             )
-        fields["shards"] = summary["shards"] if summary["shards"] else None
+        topology = read_topology(client, summary)
+        fields["shards"] = topology["shards"] or None
         fields["topology"] = summary["topology"]
+        # The vendor's rule: a target needs exactly as many Masters and Coreapps as this source.
+        fields["masters"], fields["coreapps"] = topology["masters"], topology["coreapps"]
     fields["phone_number"] = phone_number_from_account(client.account())
     return fields
 

@@ -15,7 +15,9 @@ version_added: 1.0.0
 description:
   - Reads the health of an on-premises WhatsApp Business API client (C(GET /v1/health)) and tells its topology,
     nodes, overall gateway status, whether it is ready, registered and connected, its shard count, its API
-    version, its account (C(GET /v1/account), when the API has it) and its application settings.
+    version, its Masters, Coreapps and shards (C(GET /v1/support), C(GET /v1/account/shards)), the address
+    its URL reaches, its account (C(GET /v1/account), not documented, so most clients answer 404 and then the
+    number is unknown) and its application settings.
   - Can wait, in one task, until the client is ready, unregistered, registered or connected (optionally with a
     number of connected coreapps), polling every O(wait_interval) seconds up to O(wait_timeout) seconds. While
     waiting, connection errors, HTTP 502/503/504, API error 1011 (not ready) and, after such an error
@@ -66,13 +68,16 @@ options:
     type: int
   gather_settings:
     description:
-      - Whether to read the application settings (C(GET /v1/settings/application)) into RV(settings).
+      - Whether to read the application settings (C(GET /v1/settings/application)) into RV(settings) and the
+        profile's about text (C(GET /v1/settings/profile/about)) into RV(about).
     type: bool
     default: true
 notes:
-  - The shard count is inferred from health, as no documented call returns it. For a registered multiconnect
-    setup it is the number of connected coreapps, for an unregistered one the number of coreapps running,
-    for a single instance 1.
+  - The shard count of a registered client comes from C(GET /v1/account/shards) (documented for multiconnect),
+    else from health (the connected coreapps); a single instance has 1; an unregistered multiconnect client's
+    shard count cannot be read (its coreapps may include HA standbys) and is V(null).
+  - Only documented calls are needed; C(GET /v1/support) and C(GET /v1/account) are optional (a 404 is not an
+    error).
 seealso:
   - module: wabiz.migration.wa_backup
   - module: wabiz.migration.wa_restore
@@ -115,11 +120,40 @@ registered:
   type: bool
 shards:
   description:
-    - Shard count. 1 for a single instance; the number of connected coreapps when registered; the number of
-      coreapps running when not registered.
+    - Shard count. 1 for a single instance; for a registered client the count of C(GET /v1/account/shards),
+      else the number of connected coreapps; V(null) for an unregistered multiconnect client (not readable).
   returned: always
   type: int
   sample: 2
+shards_from:
+  description: Where RV(shards) comes from, V(account_shards) or V(health), or V(null) when unknown.
+  returned: always
+  type: str
+  sample: account_shards
+masters:
+  description:
+    - Number of Master nodes (primary and secondary), from C(GET /v1/support) or else health; 0 for a single
+      instance.
+  returned: always
+  type: int
+  sample: 1
+counted_from:
+  description: Where RV(masters) and RV(coreapps) were counted, V(support) (C(GET /v1/support)) or V(health).
+  returned: always
+  type: str
+  sample: support
+node_keys:
+  description:
+    - The nodes' keys (C(hostname:container-id)) from C(GET /v1/support), or health for a multiconnect setup;
+      they name containers, so two URLs with the same keys reach one client. Empty when unknown.
+  returned: always
+  type: list
+  elements: str
+endpoint:
+  description: The address and port that O(api_url) reaches (C(localhost) and C(127.0.0.1) give the same).
+  returned: always
+  type: str
+  sample: 127.0.0.1:8443
 version:
   description: API version reported by the client (C(meta.version)).
   returned: always
@@ -174,7 +208,7 @@ connected:
   returned: always
   type: bool
 coreapps:
-  description: Number of coreapp nodes seen (1 for a single instance).
+  description: Number of coreapp nodes, from C(GET /v1/support) or else health (1 for a single instance).
   returned: always
   type: int
 connected_coreapps:
@@ -182,7 +216,9 @@ connected_coreapps:
   returned: always
   type: int
 account:
-  description: The answer of C(GET /v1/account) without its C(meta), or V(null) when the API has no such call.
+  description:
+    - The answer of C(GET /v1/account) without its C(meta), or V(null) when the API has no such call (it is not
+      documented by the vendor).
   returned: always
   type: dict
 phone_number:
@@ -196,6 +232,12 @@ settings:
     - V(null) when O(gather_settings=false), or when the client refused them (a warning says why).
   returned: always
   type: dict
+about:
+  description:
+    - The profile's about text (C(GET /v1/settings/profile/about)); V(null) when O(gather_settings=false), when
+      it is not set, or when the client refused it (a warning says why).
+  returned: always
+  type: str
 waited:
   description: Seconds spent waiting for O(wait_for).
   returned: always
@@ -209,8 +251,10 @@ from ansible_collections.wabiz.migration.plugins.module_utils.wa_client import (
     WAApiError,
     phone_number_from_account,
 )
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_endpoint import endpoint_key  # noqa: E402
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_health import WAHealthError, satisfies, summarize  # noqa: E402
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_module import WAModule  # noqa: E402
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_topology import read as read_topology  # noqa: E402
 
 # Without evidence of a restart, a refused login is tolerated this long (then it is a wrong password).
 AUTH_GRACE = 30.0
@@ -335,16 +379,22 @@ def main():
 
     result = dict(changed=False, health=health, waited=waited)
     result.update(summary)
+    result.update(module.run(lambda: read_topology(client, summary)))
+    result["endpoint"] = endpoint_key(client.api_url)
     result["account"] = module.run(client.account)
     result["phone_number"] = phone_number_from_account(result["account"])
-    result["settings"] = None
+    result["settings"] = result["about"] = None
     if params["gather_settings"]:
-        try:
-            result["settings"] = client.get_application_settings()
-        except WAApiError as exc:
-            if exc.kind not in ("api", "forbidden", "http", "unexpected"):
-                module.fail_from(exc)
-            module.warn("The application settings could not be read: %s" % exc)
+        for key, what, read in (
+            ("settings", "The application settings", client.get_application_settings),
+            ("about", "The profile's about text", client.get_profile_about),
+        ):
+            try:
+                result[key] = read()
+            except WAApiError as exc:
+                if exc.kind not in ("api", "forbidden", "http", "unexpected"):
+                    module.fail_from(exc)
+                module.warn("%s could not be read: %s" % (what, exc))
     result["version"] = client.meta.get("version")
     result["api_status"] = client.meta.get("api_status")
     module.exit_json(**result)

@@ -16,8 +16,9 @@ description:
   - The WhatsApp Business API has no lock, so two migrations aimed at one target would both import into it. This
     module keeps one lock file per target in O(lock_dir) on the host that runs it (the controller), so that one
     run at a time goes past it.
-  - The lock file, named after the target's host and port (C(wa.example.com_443.lock)), holds a JSON record of its
-    holder (O(owner), the PID and start time of the ansible-playbook process, the host name, the time and
+  - The lock file, named after the address the target's host resolves to and its port (C(192.0.2.10_443.lock);
+    any loopback address is C(127.0.0.1), so C(localhost) and C(127.0.0.1) take the same lock), holds a JSON record
+    of its holder (O(owner), the PID and start time of the ansible-playbook process, the host name, the time and
     O(labels)) and no secret. It is created 0600 in a O(lock_dir) created 0700, atomically (written aside, then
     linked in place, which fails when the lock exists).
   - A lock is stale, and replaced with a warning, when it is older than O(max_age), or when it was taken on this
@@ -46,8 +47,9 @@ options:
     required: true
   resource:
     description:
-      - What is locked, normally the target's API URL; the lock file is named after its host and port (any
-        credentials in the URL are left out), so that runs from different inventories exclude each other.
+      - What is locked, normally the target's API URL; the lock file is named after the address its host resolves
+        to and its port (any credentials in the URL are left out), so that runs from different inventories, and
+        different spellings of one target, exclude each other.
     type: str
     required: true
   owner:
@@ -103,7 +105,7 @@ path:
   description: Path of the lock file.
   returned: always
   type: str
-  sample: /home/ops/wabiz-migration/locks/wa-new.example.com_443.lock
+  sample: /home/ops/wabiz-migration/locks/192.0.2.10_443.lock
 holder:
   description:
     - The record in the lock file after the task (with O(state=present), this run's own record), or V(null)
@@ -119,12 +121,18 @@ holder:
     created: 1738324800.0
     created_at: "2025-01-31T12:00:00Z"
     labels: {environment: staging}
+endpoint:
+  description: The address and port O(resource) reaches, which names the lock (V(null) when it is not a URL).
+  returned: always
+  type: str
+  sample: 192.0.2.10:443
 replaced:
   description: The record of a stale lock that was replaced (with C(stale_because)), or V(null).
   returned: success
   type: dict
 """
 
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_endpoint import endpoint_key  # noqa: E402
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_lock import (  # noqa: E402
     LockBusy,
     LockError,
@@ -152,6 +160,7 @@ def main():
         module.fail_json(msg="owner is empty: give an id unique to this run.")
     if p["max_age"] < 1:
         module.fail_json(msg="max_age must be 1 second or more (got %d)." % p["max_age"])
+    endpoint = endpoint_key(p["resource"])
     try:
         if p["state"] == "present":
             changed, path, holder, replaced = acquire(
@@ -159,11 +168,11 @@ def main():
             )
             if replaced:
                 module.warn("Replaced the stale lock of %s: %s." % (describe(replaced), replaced["stale_because"]))
-            module.exit_json(changed=changed, path=path, holder=holder, replaced=replaced)
+            module.exit_json(changed=changed, path=path, holder=holder, replaced=replaced, endpoint=endpoint)
         changed, path, holder = release(p["lock_dir"], p["resource"], p["owner"], module.check_mode)
         if holder is not None:
             module.warn("The lock %s is held by %s, not by this run: it was left alone." % (path, describe(holder)))
-        module.exit_json(changed=changed, path=path, holder=holder, replaced=None)
+        module.exit_json(changed=changed, path=path, holder=holder, replaced=None, endpoint=endpoint)
     except LockBusy as exc:
         module.fail_json(msg=str(exc), holder=exc.holder)
     except LockError as exc:

@@ -19,13 +19,19 @@ description:
     verifies the backup file (not empty, size and sha256 as in its manifest, or as O(checksum)),
     reads the target's health and refuses a target that is not ready,
     refuses a registered target unless O(allow_registered=true),
-    and refuses when the backup's shard count differs from the target's.
+    and refuses a target that does not mirror the backup's source (the vendor's rule), as its manifest tells it,
+    that is other Masters or Coreapps (C(GET /v1/support), else health), another shard count for a registered
+    target (C(GET /v1/account/shards)), or, for an unregistered target whose shard count cannot be read, fewer
+    Coreapps than the backup has shards (HA standbys are allowed).
   - The client shuts down after an import (some platforms restart it by themselves, elsewhere it must be
     restarted, for example with M(wabiz.migration.wa_container_restart)). The module reports
-    RV(restart_required) and treats a connection closed after the request was sent as an unconfirmed
-    (probable) success, to be checked with M(wabiz.migration.wa_info) after the restart.
-  - The restore request is never retried blindly (only once after a new login when the API refused the token,
-    which proves it was not applied). Restoring needs the V(admin) user.
+    RV(restart_required). Once the request is sent, any answer but a success or a clean refusal (an answer
+    with the API's error envelope that says why) means the import may have been applied, as after a closed or
+    cut connection, a timeout, a 5xx without the envelope (a proxy) or a 401. The module then succeeds with
+    RV(restore_status=unconfirmed), to be settled by restarting the client and checking it with
+    M(wabiz.migration.wa_info); it never sends the import again.
+  - The restore request is sent at most once, never retried and never sent again after a new login (the token
+    is checked with a safe call just before). Restoring needs the V(admin) user.
   - Since v2.31.4 a restore gives the business a new security code; contacts see a notice.
 author:
   - wabiz.migration maintainers (@wabiz)
@@ -89,8 +95,9 @@ options:
     default: 300
   shards:
     description:
-      - The target's shard count, when its health answer cannot tell it (for example an unregistered
-        multiconnect setup that also runs standby coreapps). Overrides the count read from the health answer.
+      - The target's shard count, when it cannot be read (an unregistered multiconnect setup), to check it for
+        equality with the backup's. Without it an unregistered target needs at least as many Coreapps running as
+        the backup has shards.
     type: int
 notes:
   - After a migration, stop the source client; two clients with the same number must not run at once.
@@ -156,13 +163,19 @@ restart_required:
 restore_status:
   description:
     - V(applied) when the client answered the import with success;
-      V(unconfirmed) when the connection closed (or timed out) after the request was sent, or a proxy in front
-      of the client answered 502/504, as happens when the client shuts down after the import; restart the
-      client and check it with M(wabiz.migration.wa_info);
+      V(unconfirmed) when the import was sent and no clean answer came back (closed or cut connection,
+      timeout, 5xx without the API's error envelope, 401), so it may have been applied; restart the client and
+      check it with M(wabiz.migration.wa_info), never send it again blindly;
       V(would_apply) in check mode.
-  returned: success
+    - On a failure, V(not_sent) (nothing reached the import endpoint) or V(refused) (the target answered with
+      the API's error envelope, so the import was not applied).
+  returned: always
   type: str
   sample: applied
+reason:
+  description: With RV(restore_status=unconfirmed), what came back instead of an answer.
+  returned: when unconfirmed
+  type: str
 checksum:
   description: sha256 of the backup data that was (or would be) restored.
   returned: success
@@ -182,7 +195,15 @@ target:
       type: bool
       returned: always
     shards:
-      description: The target's shard count used for the check (O(shards) when given).
+      description: The target's shard count used for the check (O(shards) when given), V(null) when unknown.
+      type: int
+      returned: always
+    masters:
+      description: The target's Master nodes.
+      type: int
+      returned: always
+    coreapps:
+      description: The target's Coreapp nodes.
       type: int
       returned: always
     version:
@@ -204,8 +225,11 @@ from ansible_collections.wabiz.migration.plugins.module_utils.wa_backup_file imp
     verify_backup,
     verify_data,
 )
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_client import WAApiError  # noqa: E402
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_health import WAHealthError, summarize  # noqa: E402
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_module import WAModule  # noqa: E402
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_topology import mismatches  # noqa: E402
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_topology import read as read_topology  # noqa: E402
 
 
 def load_backup(module):
@@ -264,15 +288,19 @@ def main():
     except WAHealthError as exc:
         module.fail_json(msg="Cannot tell the state of the target %s: %s Nothing was sent." % (url, exc))
 
-    target_shards = params["shards"] if params["shards"] is not None else summary["shards"]
+    topology = module.run(lambda: read_topology(client, summary))
+    target_shards = params["shards"] if params["shards"] is not None else topology["shards"]
     target = dict(
         registered=summary["registered"],
         shards=target_shards,
+        masters=topology["masters"],
+        coreapps=topology["coreapps"],
         version=client.meta.get("version"),
         gateway_status=summary["gateway_status"],
     )
-    result = dict(changed=False, restart_required=False, checksum=sha, manifest=manifest, target=target)
-
+    result = dict(
+        changed=False, restart_required=False, checksum=sha, manifest=manifest, target=target, restore_status="not_sent"
+    )
     if not summary["ready"]:
         module.fail_json(
             msg="The target %s is not ready (gateway_status: %s): wait until it is (wabiz.migration.wa_info with "
@@ -286,34 +314,45 @@ def main():
             "Nothing was sent." % (url, summary["gateway_status"]),
             **result,
         )
-    backup_shards = manifest.get("shards") if manifest else None
-    if backup_shards is None:
+    check_shards(module, manifest, target, url, result)
+    if module.check_mode:
+        result.update(changed=True, restart_required=True, restore_status="would_apply")
+        module.exit_json(**result)
+    try:
+        outcome = client.restore(params["backup_password"], data, params["restore_timeout"])
+    except WAApiError as exc:
+        result["restore_status"] = "refused" if exc.restore_refused else "not_sent"
+        module.fail_from(exc, **result)
+    result.update(changed=True, restart_required=True, restore_status=outcome["status"])
+    if outcome["status"] == "unconfirmed":
+        result["reason"] = outcome["reason"]
+        module.warn(
+            "The import was sent and no clean answer came back (%s): it may have been applied. The client usually "
+            "shuts down after an import, which cuts answers like this one. Do not send it again: start the client "
+            "and check it with wabiz.migration.wa_info (wait_for: connected); a registered client took it."
+            % outcome["reason"]
+        )
+    module.exit_json(**result)
+
+
+def check_shards(module, manifest, target, url, result):
+    """Fail unless the target mirrors the backup's source (the vendor: the same shards, Masters and Coreapps)."""
+    source = dict((key, (manifest or {}).get(key)) for key in ("masters", "coreapps", "shards"))
+    if source["shards"] is None:
         module.warn(
             "The backup's shard count is unknown (no manifest, or none in it): the shard check was skipped. "
             "Source and target must run the same number of shards."
         )
-    elif backup_shards != target_shards:
+        return
+    problems = mismatches(source, target)
+    if problems:
         module.fail_json(
-            msg="Shard mismatch: the backup was taken from %d shard(s) but the target %s runs %d. Run %d shard(s) "
-            "on the target first (or declare its count with shards if health cannot tell). Nothing was sent."
-            % (backup_shards, url, target_shards, backup_shards),
+            msg="Shard mismatch: the backup was taken from %d shard(s) but the target %s does not mirror its source: "
+            "%s. The vendor requires the same number of shards and exactly the same number of Masters and Coreapps "
+            "on both sides: run them on the target first (or declare its shard count with shards if it cannot be "
+            "read). Nothing was sent." % (source["shards"], url, "; ".join(problems)),
             **result,
         )
-
-    if module.check_mode:
-        result.update(changed=True, restart_required=True, restore_status="would_apply")
-        module.exit_json(**result)
-
-    outcome = module.run(lambda: client.restore(params["backup_password"], data, params["restore_timeout"]))
-    result.update(changed=True, restart_required=True, restore_status=outcome["status"])
-    if outcome["status"] == "unconfirmed":
-        module.warn(
-            "The connection closed after the restore request was sent, before an answer (or a proxy answered that "
-            "the client went away). The client usually shuts down after an import, so the restore was probably "
-            "applied, but it is unconfirmed: restart the client and check it with wabiz.migration.wa_info "
-            "(wait_for: connected) before going on."
-        )
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

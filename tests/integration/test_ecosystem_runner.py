@@ -125,7 +125,7 @@ def test_migration_as_an_awx_job(pair, tmp_path):
         if e["event"] == "runner_on_ok" and e["event_data"]["task"].startswith("Verify | Wait until the target is")
     ]
     assert [result["phone_number"] for result in verified] == [SOURCE_PHONE]
-    reports = [json.loads(path.read_text()) for path in (files / "reports").rglob("*.json")]
+    reports = [json.loads(path.read_text()) for path in (files / "reports").rglob("*-migration-*.json")]
     assert [report["result"] for report in reports] == ["migrated"]
 
     backups = list((files / "backups").rglob("*.wabk"))

@@ -126,7 +126,8 @@ def test_manifest_from_another_shard_count(play, target, backup_file, source_bac
     assert manifest["shards"] == 1
     manifest_path.write_text(json.dumps({**manifest, "shards": 2}))
     msg, sent = restore_refused(play, target, backup_file, source_backup.password)
-    assert msg.startswith(f"Shard mismatch: the backup was taken from 2 shard(s) but the target {target.url} runs 1.")
+    assert msg.startswith(f"Shard mismatch: the backup was taken from 2 shard(s) but the target {target.url} does not")
+    assert "the source has 2 shard(s) and the target 1" in msg
     assert RESTORE not in calls(sent)
 
 
@@ -136,7 +137,9 @@ def test_manifest_from_another_shard_count(play, target, backup_file, source_bac
 def test_shard_mismatch(emulators, play, backup_file, source_backup):
     target = emulators.target("--coreapps", "2")
     msg, sent = restore_refused(play, target, backup_file, source_backup.password)
-    assert msg.startswith(f"Shard mismatch: the backup was taken from 1 shard(s) but the target {target.url} runs 2.")
+    # The vendor's rule: the backup's source ran 1 Coreapp (and no Master), the target 2 Coreapps and a Master.
+    assert msg.startswith(f"Shard mismatch: the backup was taken from 1 shard(s) but the target {target.url} does not")
+    assert "the source runs 1 Coreapp(s) and the target 2" in msg
     assert msg.endswith("Nothing was sent.")
     assert RESTORE not in calls(sent)
 

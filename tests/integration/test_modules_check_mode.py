@@ -68,7 +68,14 @@ def test_restore_check_mode_runs_every_check_and_sends_nothing(emulators, target
     assert would["changed"] is True
     assert would["restore_status"] == "would_apply"
     assert would["restart_required"] is True
-    assert would["target"] == {"registered": False, "shards": 1, "version": "v2.45.1", "gateway_status": "unregistered"}
+    assert would["target"] == {
+        "registered": False,
+        "shards": 1,
+        "masters": 0,
+        "coreapps": 1,
+        "version": "v2.45.1",
+        "gateway_status": "unregistered",
+    }
     assert would["manifest"]["sha256"] == would["checksum"]
     refused = run.result("Restore a registered target")
     assert refused["failed"] is True

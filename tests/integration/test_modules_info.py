@@ -41,3 +41,23 @@ def test_wait_through_drops_and_not_ready_then_time_out(target, play):
         "nodes: single=unregistered (single)."
     )
     assert timed_out["health"] == {"gateway_status": "unregistered"}
+
+
+def test_documented_calls_only_give_counts_and_no_number(emulators, play):
+    # HA + multiconnect: 2 shards and a standby Coreapp; GET /v1/account answers 404.
+    live = emulators.source("--shards", "2", "--coreapps", "3", "--documented-only", name="live")
+    spare = emulators.target("--coreapps", "3", "--documented-only", name="spare")
+
+    run = play([live.task("Read the live client", "wa_info"), spare.task("Read the spare client", "wa_info")])
+
+    registered = run.result("Read the live client")
+    assert (registered["masters"], registered["coreapps"], registered["counted_from"]) == (1, 3, "support")
+    assert (registered["shards"], registered["shards_from"]) == (2, "account_shards")
+    assert registered["account"] is None and registered["phone_number"] is None
+    assert registered["endpoint"] == f"127.0.0.1:{live.port}" and len(registered["node_keys"]) == 4
+    assert registered["about"] is not None  # the profile about, read for the verification
+    unregistered = run.result("Read the spare client")
+    assert (unregistered["masters"], unregistered["coreapps"], unregistered["shards"]) == (1, 3, None)
+    assert not set(unregistered["node_keys"]) & set(registered["node_keys"])
+    sent = {(r["method"], r["path"]) for r in live.request_log()}
+    assert ("GET", "/v1/support") in sent and ("GET", "/v1/account/shards") in sent

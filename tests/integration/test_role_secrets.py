@@ -48,8 +48,10 @@ def test_no_secret_in_any_output_even_at_vvv_and_with_ansible_debug(envs, tmp_pa
     assert run.rc == 0, run.output[-3000:]
     (backup,) = run.backups()
     manifest = backup.with_name(backup.name + ".manifest.json")
+    # The reports (JSON, Markdown, JUnit) and the migration record beside them, all checked for secrets.
     reports = sorted(run.report_dir.iterdir())
-    assert [p.suffix for p in reports] == [".json", ".md", ".xml"]  # the JUnit report is searched too
+    assert sorted(p.name.split("-migration-")[-1].rsplit(".", 1)[-1] for p in reports) == ["json", "json", "md", "xml"]
+    assert [p.name for p in reports if p.name.startswith("migration-record-")] == [f"migration-record-{target}.json"]
     outputs = {
         "stdout": run.run.stdout,
         "stderr": run.run.stderr,

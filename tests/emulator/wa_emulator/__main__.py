@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--restore-body", choices=("meta", "empty", "null"), default="meta")
     serve.add_argument("--backup-padding-bytes", type=int, default=0)
     serve.add_argument("--faults", help="initial fault set, JSON (see faults.py)")
+    serve.add_argument(
+        "--documented-only",
+        action="store_true",
+        help="answer only what the vendor documents: our extensions (GET /v1/account) answer 404",
+    )
 
     core = sub.add_parser("coreapp", help="a multiconnect coreapp node (heartbeats)")
     core.add_argument("--data-dir", required=True, type=Path)

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 BACKUP_FORMAT = 1
 
+# Calls the vendor does not document (our extensions): 404 with --documented-only. The test
+# hooks under /v1/_emulator are ours too, but the harness needs them, so they always answer.
+EXTENSIONS = frozenset([("GET", "/v1/account")])
+
 
 def _string(body: dict, name: str, *, pattern: str | None = None, required: bool = True, what: str = "") -> str | None:
     value = body.get(name)
@@ -54,7 +58,8 @@ class Api:
             "/v1/health": {"GET": ("token", self.health)},
             "/v1/account": {"GET": ("token", self.get_account), "POST": ("token", self.register)},
             "/v1/account/verify": {"POST": ("token", self.verify)},
-            "/v1/account/shards": {"POST": ("token", self.shards)},
+            "/v1/account/shards": {"GET": ("token", self.get_shards), "POST": ("token", self.shards)},
+            "/v1/support": {"GET": ("token", self.support)},
             "/v1/settings/application": {
                 "GET": ("token", self.get_application),
                 "PATCH": ("token", self.patch_application),
@@ -165,6 +170,16 @@ class Api:
     # -- health and account -------------------------------------------------------------------
     def health(self, req: Request) -> Response:
         return self.app.ok(200, {"health": self.app.deployment.health(self.store.snapshot())})
+
+    def support(self, req: Request) -> Response:
+        return self.app.ok(200, {"support": self.app.deployment.support(self.store.snapshot())})
+
+    def get_shards(self, req: Request) -> Response:
+        snap = self.store.snapshot()
+        if not snap.get("registered"):
+            # Not documented for an unregistered client: our choice is 404/1006.
+            raise not_found("the client is not registered: it has no shards")
+        return self.app.ok(200, {"account": {"shards": int(snap["shards"])}})
 
     def get_account(self, req: Request) -> Response:
         snap = self.store.snapshot()
@@ -328,9 +343,12 @@ class Api:
             current = self.store.data
             if current["registered"]:
                 have, what = int(current["shards"]), "registered shards"
+                mismatch = backup["shards"] != have
             else:
+                # Ours: an unregistered client needs at least that many coreapps (HA standbys allowed).
                 have, what = self.app.deployment.coreapps_running(current["generation"]), "coreapps running"
-            if backup["shards"] != have:
+                mismatch = backup["shards"] > have
+            if mismatch:
                 raise bad_request(
                     f"shard count mismatch: the backup has {backup['shards']} shards, this deployment has {have} "
                     f"({what}); restore onto a deployment with the same number of shards"

@@ -102,6 +102,8 @@ class App:
             if time.monotonic() - self.started < self.config.start_delay:
                 raise ApiError(503, 1011, "Service not ready", headers={"Retry-After": "1"})
         route = self.routes.get(path)
+        if self.config.documented_only and (req.method, path) in api.EXTENSIONS:
+            route = None  # as a real client answers a call it does not have
         if route is None:
             raise ApiError(404, 1006, "Resource not found: unknown path")
         entry = route.get(req.method)

@@ -41,6 +41,7 @@ class Config:
     restore_body: str = "meta"
     backup_padding_bytes: int = 0
     faults: dict | None = None
+    documented_only: bool = False
 
     @property
     def tls(self) -> bool:

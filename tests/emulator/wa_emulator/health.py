@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import time
 from pathlib import Path
 
@@ -54,6 +55,9 @@ class Deployment:
         self.data_dir = Path(data_dir)
         self.coreapps = coreapps
         self.external = external
+        # Container ids differ between installations: the host name (a container's id) and the
+        # data directory tell two emulators apart, so that node keys identify one client.
+        self.install = f"{socket.gethostname()}:{self.data_dir}"
 
     def single_instance(self) -> bool:
         return not self.external and self.coreapps == 1
@@ -61,10 +65,10 @@ class Deployment:
     def coreapp_keys(self, generation: int) -> list[str]:
         if self.external:
             return [
-                f"{beat.get('hostname') or 'coreapp'}:{node_id(self.data_dir, beat['name'])}"
+                f"{beat.get('hostname') or 'coreapp'}:{node_id(self.install, beat['name'])}"
                 for beat in fresh_coreapps(self.data_dir, generation)
             ]
-        return [f"wa-coreapp-{i}:{node_id(self.data_dir, 'coreapp', i)}" for i in range(1, self.coreapps + 1)]
+        return [f"wa-coreapp-{i}:{node_id(self.install, 'coreapp', i)}" for i in range(1, self.coreapps + 1)]
 
     def coreapps_running(self, generation: int) -> int:
         return len(self.coreapp_keys(generation))
@@ -74,7 +78,7 @@ class Deployment:
         if self.single_instance():
             return {"gateway_status": "connected" if registered else "unregistered"}
         shards = int(state.get("shards") or 0)
-        master = f"wa-master-1:{node_id(self.data_dir, 'master')}"
+        master = self.master_key()
         out = {master: {"gateway_status": "connected" if registered else "unregistered", "role": "primary_master"}}
         for index, key in enumerate(self.coreapp_keys(int(state.get("generation", 0)))):
             if not registered:
@@ -82,4 +86,43 @@ class Deployment:
             else:
                 status = "connected" if index < shards else "disconnected"
             out[key] = {"gateway_status": status, "role": "coreapp"}
+        return out
+
+    def master_key(self) -> str:
+        return f"wa-master-1:{node_id(self.install, 'master')}"
+
+    def support(self, state: dict) -> dict:
+        """``GET /v1/support``: one entry per node with its role and the shards it owns.
+
+        Multiconnect (more than one shard): the primary master owns the control shard
+        ``[[-1, -1]]`` and each connected coreapp one shard ``[[n, n]]``; HA (one shard): the
+        active coreapp owns ``[[-1, -1], [0, 0]]``; standby coreapps and every node of an
+        unregistered client own ``[]`` (that last point is ours: not documented).
+        """
+        registered = bool(state.get("registered"))
+        shards = int(state.get("shards") or 0) if registered else 0
+        multi = shards > 1
+
+        def node(role: str, owned: list, up: bool) -> dict:
+            return {
+                "multi_connect": multi,
+                "role": role,
+                "shards": owned,
+                "socket_conn": "UP" if up else "DN",
+                "db_engine": "sqlite",
+                "debug_info": "emulated",
+            }
+
+        if self.single_instance():
+            key = f"wa-webapp:{node_id(self.install, 'single')}"
+            return {key: node("coreapp", [[-1, -1], [0, 0]] if registered else [], registered)}
+        out = {self.master_key(): node("primary_master", [[-1, -1]] if multi else [], registered)}
+        for index, key in enumerate(self.coreapp_keys(int(state.get("generation", 0)))):
+            if index >= shards:
+                owned = []
+            elif multi:
+                owned = [[index, index]]
+            else:
+                owned = [[-1, -1], [0, 0]]
+            out[key] = node("coreapp", owned, bool(owned))
         return out

@@ -43,12 +43,20 @@ def ended_pid():
         (TARGET, "wa.example.com_8443.lock"),
         ("https://wa.example.com", "wa.example.com_443.lock"),
         ("http://10.0.0.5/", "10.0.0.5_80.lock"),
-        ("https://[::1]:9090", "1_9090.lock"),
+        ("https://[::1]:9090", "127.0.0.1_9090.lock"),  # any loopback address is 127.0.0.1
         ("target / prod", "target_prod.lock"),
     ],
 )
 def test_lock_file_name_is_host_and_port_without_credentials(resource, name):
     assert wa_lock.lock_file_name(resource) == name
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["https://127.0.0.1:8443", "https://localhost:8443/", "https://LOCALHOST:8443", "https://admin:x@127.0.0.1:8443"],
+)
+def test_two_spellings_of_one_target_take_one_lock(spelling):
+    assert wa_lock.lock_file_name(spelling) == "127.0.0.1_8443.lock"
 
 
 def test_lock_file_name_refuses_empty():

@@ -62,6 +62,8 @@ def test_restore_from_src(fake_wa, args, backup):
     assert result["target"] == {
         "registered": False,
         "shards": 1,
+        "masters": 0,
+        "coreapps": 1,
         "version": "v2.45.1",
         "gateway_status": "unregistered",
     }
@@ -112,8 +114,8 @@ def test_connection_closed_after_sending_is_unconfirmed(fake_wa, args):
     assert not failed, result
     assert result["restore_status"] == "unconfirmed"
     assert result["restart_required"] is True and result["changed"] is True
-    (warning,) = [w for w in warnings_of(result) if "restore request was sent" in w]
-    assert "shuts down after an import" in warning and "restart the client" in warning and "wa_info" in warning
+    (warning,) = [w for w in warnings_of(result) if "it may have been applied" in w]
+    assert "shuts down after an import" in warning and "Do not send it again" in warning and "wa_info" in warning
     assert len(restores(fake_wa)) == 1  # never resent
     no_secret(raw)
 
@@ -123,7 +125,8 @@ def test_proxy_gateway_error_after_sending_is_unconfirmed(fake_wa, args):
     failed, result, _raw = run_module(wa_restore, args)
     assert not failed, result
     assert result["restore_status"] == "unconfirmed" and result["restart_required"] is True
-    assert any("a proxy answered" in w for w in warnings_of(result))
+    assert any("it may have been applied" in w and "HTTP 502" in w for w in warnings_of(result))
+    assert len(restores(fake_wa)) == 1
 
 
 def test_restore_from_data_with_checksum(fake_wa, args, backup):
@@ -209,7 +212,8 @@ def test_shard_mismatch_is_refused(fake_wa, args, tmp_path):
     args["src"] = str(path)
     failed, result, _raw = run_module(wa_restore, args)
     assert failed
-    assert "taken from 2 shard(s) but the target" in result["msg"] and "runs 1" in result["msg"]
+    assert "taken from 2 shard(s) but the target" in result["msg"] and "and the target 1" in result["msg"]
+    assert result["restore_status"] == "not_sent"
     assert restores(fake_wa) == []
 
 
@@ -221,19 +225,36 @@ def test_multiconnect_target_shards_from_health(fake_wa, args, tmp_path):
     args["src"] = str(path)
     failed, result, _raw = run_module(wa_restore, args)
     assert not failed, result
-    assert result["target"]["shards"] == 2
+    # An unregistered target's shard count cannot be read: its Coreapps are counted.
+    assert result["target"]["shards"] is None and result["target"]["coreapps"] == 2
 
 
-def test_declared_shards_override_health(fake_wa, args, tmp_path):
-    fake_wa.use_multiconnect(coreapps=4, registered=False)  # 2 shards + 2 standby coreapps
+def test_unregistered_target_with_standby_coreapps_takes_the_backup(fake_wa, args, tmp_path):
+    fake_wa.use_multiconnect(coreapps=3, registered=False)  # 2 shards + 1 standby (HA + multiconnect)
     path = tmp_path / "two.backup"
     write_backup(str(path), fake_wa.make_backup(BACKUP_PASSWORD), {"shards": 2})
     args["src"] = str(path)
     failed, result, _raw = run_module(wa_restore, args)
-    assert failed and "runs 4" in result["msg"]
-    args["shards"] = 2
+    assert not failed, result
+    assert len(restores(fake_wa)) == 1
+
+
+def test_unregistered_target_with_too_few_coreapps_is_refused(fake_wa, args, tmp_path):
+    fake_wa.use_multiconnect(coreapps=1, registered=False)
+    path = tmp_path / "two.backup"
+    write_backup(str(path), fake_wa.make_backup(BACKUP_PASSWORD), {"shards": 2})
+    args["src"] = str(path)
     failed, result, _raw = run_module(wa_restore, args)
-    assert not failed and result["target"]["shards"] == 2
+    assert failed and "runs only 1 Coreapp(s)" in result["msg"] and restores(fake_wa) == []
+
+
+def test_declared_shards_are_compared_for_equality(fake_wa, args, tmp_path):
+    fake_wa.use_multiconnect(coreapps=4, registered=False)
+    path = tmp_path / "two.backup"
+    write_backup(str(path), fake_wa.make_backup(BACKUP_PASSWORD), {"shards": 2})
+    args.update(src=str(path), shards=4)
+    failed, result, _raw = run_module(wa_restore, args)
+    assert failed and "the source has 2 shard(s) and the target 4" in result["msg"] and restores(fake_wa) == []
 
 
 def test_target_not_ready_is_refused(fake_wa, args):
@@ -346,3 +367,28 @@ def test_secrets_are_no_log(fake_wa, args, backup):
     for key in ("data", "backup_password", "password"):
         assert module_args[key] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     assert json.loads(raw)["restore_status"] == "applied"
+
+
+def test_clean_refusal_is_reported_as_not_applied(fake_wa, args):
+    # A peer's mock answers a backup it cannot decrypt with HTTP 500 and the API's envelope.
+    body = {"errors": [{"code": 1014, "title": "Internal error", "details": "cannot decrypt"}]}
+    fake_wa.fault(status=500, body=body, path=RESTORE)
+    failed, result, _raw = run_module(wa_restore, args)
+    assert failed and result["restore_status"] == "refused"
+    assert "it was not applied" in result["msg"] and len(restores(fake_wa)) == 1
+
+
+def test_nothing_sent_is_reported_as_not_sent(fake_wa, args):
+    fake_wa.use_multiconnect(coreapps=1, registered=False)
+    args["shards"] = 4
+    failed, result, _raw = run_module(wa_restore, args)
+    assert failed and result["restore_status"] == "not_sent" and restores(fake_wa) == []
+
+
+def test_other_masters_or_coreapps_than_the_backups_source_are_refused(fake_wa, args, tmp_path):
+    fake_wa.use_multiconnect(coreapps=3, registered=False)
+    path = tmp_path / "two.backup"
+    write_backup(str(path), fake_wa.make_backup(BACKUP_PASSWORD), {"shards": 2, "masters": 1, "coreapps": 2})
+    args["src"] = str(path)
+    failed, result, _raw = run_module(wa_restore, args)
+    assert failed and "the source runs 2 Coreapp(s) and the target 3" in result["msg"] and restores(fake_wa) == []
