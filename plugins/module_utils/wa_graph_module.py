@@ -3,26 +3,20 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""GraphModule: WABaseModule with the Graph options (doc fragment ``wabiz.migration.graph``) and a GraphClient."""
+"""GraphModule: an APIModule (wa_module) with the Graph options (doc fragment ``wabiz.migration.graph``)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.wabiz.migration.plugins.module_utils.wa_client import (
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    WAApiError,
-)
 from ansible_collections.wabiz.migration.plugins.module_utils.wa_graph_client import (
     DEFAULT_GRAPH_API_VERSION,
     DEFAULT_GRAPH_URL,
     GraphClient,
 )
-from ansible_collections.wabiz.migration.plugins.module_utils.wa_module import credential_problems
-from ansible_collections.wabiz.migration.plugins.module_utils.wa_module_base import WABaseModule
+from ansible_collections.wabiz.migration.plugins.module_utils.wa_module import APIModule, credential_problems
 
 GRAPH_ARGSPEC = dict(
     graph_url=dict(type="str", default=DEFAULT_GRAPH_URL, fallback=(env_fallback, ["WA_GRAPH_URL"])),
@@ -36,16 +30,13 @@ GRAPH_ARGSPEC = dict(
 )
 
 
-class GraphModule(WABaseModule):
-    """A WABaseModule with the Graph options, a GraphClient in ``self.client`` and error handling."""
+class GraphModule(APIModule):
+    """An APIModule with the Graph options, a GraphClient in ``self.client`` and error handling."""
 
     def __init__(self, argument_spec=None, **kwargs):
         spec = dict((k, dict(v)) for k, v in GRAPH_ARGSPEC.items())
         spec.update(argument_spec or {})
         super(GraphModule, self).__init__(argument_spec=spec, **kwargs)
-        self._client = None
-        if not HAS_REQUESTS:
-            self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         if not self.params["access_token"]:
             self.fail_json(
                 msg="access_token is required: give a system user access token with whatsapp_business_management, "
@@ -71,28 +62,12 @@ class GraphModule(WABaseModule):
     def id_options():
         return ("phone_number_id", "waba_id")
 
-    @property
-    def client(self):
-        """The GraphClient, built on first use (so that argument errors come before any connection)."""
-        if self._client is None:
-            try:
-                self._client = GraphClient(
-                    graph_url=self.params["graph_url"],
-                    api_version=self.params["graph_api_version"],
-                    access_token=self.params["access_token"],
-                    validate_certs=self.params["validate_certs"],
-                    ca_path=self.params["ca_path"],
-                    timeout=self.params["timeout"],
-                )
-            except WAApiError as exc:
-                self.fail_from(exc)
-        return self._client
-
-    def fail_from(self, exc, **result):
-        self.fail_json(msg=str(exc), error=exc.to_dict(), **result)
-
-    def run(self, function):
-        try:
-            return function()
-        except WAApiError as exc:
-            self.fail_from(exc)
+    def new_client(self):
+        return GraphClient(
+            graph_url=self.params["graph_url"],
+            api_version=self.params["graph_api_version"],
+            access_token=self.params["access_token"],
+            validate_certs=self.params["validate_certs"],
+            ca_path=self.params["ca_path"],
+            timeout=self.params["timeout"],
+        )

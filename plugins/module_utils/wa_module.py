@@ -71,17 +71,48 @@ def credential_problems(params, names=("username", "password", "token")):
     return problems
 
 
-class WAModule(WABaseModule):
+class APIModule(WABaseModule):
+    """A WABaseModule with an API client in ``self.client``, built by ``new_client()`` on first use, and
+    a WAApiError turned into ``fail_json``; WAModule (on-prem API) and wa_graph_module.GraphModule build on it."""
+
+    def __init__(self, argument_spec=None, **kwargs):
+        super(APIModule, self).__init__(argument_spec=argument_spec, **kwargs)
+        self._client = None
+        if not HAS_REQUESTS:
+            self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+
+    def new_client(self):
+        raise NotImplementedError
+
+    @property
+    def client(self):
+        """The client, built on first use (so that argument errors come before any connection)."""
+        if self._client is None:
+            try:
+                self._client = self.new_client()
+            except WAApiError as exc:
+                self.fail_from(exc)
+        return self._client
+
+    def fail_from(self, exc, **result):
+        """fail_json from a WAApiError: its message, and its fields under ``error``."""
+        self.fail_json(msg=str(exc), error=exc.to_dict(), **result)
+
+    def run(self, function):
+        """Call ``function()``; a WAApiError becomes fail_json."""
+        try:
+            return function()
+        except WAApiError as exc:
+            self.fail_from(exc)
+
+
+class WAModule(APIModule):
     """An AnsibleModule with the connection options, a WAClient in ``self.client`` and error handling."""
 
     def __init__(self, argument_spec=None, required_one_of=None, **kwargs):
         spec = connection_argspec(**(argument_spec or {}))
         one_of = list(CONNECTION_REQUIRED_ONE_OF) + list(required_one_of or [])
         super(WAModule, self).__init__(argument_spec=spec, required_one_of=one_of, **kwargs)
-        self._client = None
-
-        if not HAS_REQUESTS:
-            self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         api_url = self.params.get("api_url")
         if not api_url:
             self.fail_json(
@@ -98,33 +129,15 @@ class WAModule(WABaseModule):
                 "read the password and the backup. Prefer ca_path with the client's CA certificate."
             )
 
-    @property
-    def client(self):
-        """The WAClient, built on first use (so that argument errors come before any connection)."""
-        if self._client is None:
-            try:
-                self._client = WAClient(
-                    api_url=self.params["api_url"],
-                    username=self.params["username"],
-                    password=self.params["password"],
-                    token=self.params["token"],
-                    validate_certs=self.params["validate_certs"],
-                    ca_path=self.params["ca_path"],
-                    timeout=self.params["timeout"],
-                    retries=self.params["retries"],
-                    retry_backoff=self.params["retry_backoff"],
-                )
-            except WAApiError as exc:
-                self.fail_from(exc)
-        return self._client
-
-    def fail_from(self, exc, **result):
-        """fail_json from a WAApiError: its message, and its fields under ``error``."""
-        self.fail_json(msg=str(exc), error=exc.to_dict(), **result)
-
-    def run(self, function):
-        """Call ``function()``; a WAApiError becomes fail_json."""
-        try:
-            return function()
-        except WAApiError as exc:
-            self.fail_from(exc)
+    def new_client(self):
+        return WAClient(
+            api_url=self.params["api_url"],
+            username=self.params["username"],
+            password=self.params["password"],
+            token=self.params["token"],
+            validate_certs=self.params["validate_certs"],
+            ca_path=self.params["ca_path"],
+            timeout=self.params["timeout"],
+            retries=self.params["retries"],
+            retry_backoff=self.params["retry_backoff"],
+        )
