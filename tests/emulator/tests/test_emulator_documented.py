@@ -74,7 +74,7 @@ def test_unregistered_target_with_a_standby_accepts_a_backup_of_fewer_shards(emu
         "POST", "/v1/settings/restore", {"password": BACKUP_PASSWORD, "data": data}, token=too_few.admin_token()
     )
     assert status == 400 and "shard count mismatch" in error_of(body)["details"]
-    status, _ = target.api(
+    status, _body = target.api(
         "POST", "/v1/settings/restore", {"password": BACKUP_PASSWORD, "data": data}, token=target.admin_token()
     )
     assert status == 200
