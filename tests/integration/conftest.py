@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pytest
 from playbook_runner import PlaybookRun, localhost_inventory, run_playbook, write_playbook
+from source_settings import SOURCE_ABOUT, SOURCE_APPLICATION, SOURCE_CC, SOURCE_PHONE
 
 from wa_emulator.certs import make_certs
 from wa_emulator.launcher import EmulatorProcess
@@ -42,14 +43,6 @@ from wa_emulator.launcher import EmulatorProcess
 COLLECTION = "wabiz.migration"
 RESTORE = ("POST", "/v1/settings/restore")
 
-SOURCE_PHONE = "4930901820"
-SOURCE_CC = "49"
-SOURCE_APPLICATION = {
-    "webhooks": {"url": "https://hooks.source.example/wa"},
-    "callback_persist": False,
-    "media": {"auto_download": ["image", "document"]},
-}
-SOURCE_ABOUT = "Source business: restored from a backup"
 SESSION_BACKUP_PASSWORD = "Sess10n-Backup-Pa55!"
 
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SOURCE_APPLICATION
 from playbook_runner import BIN, ROOT
+from source_settings import SOURCE_APPLICATION
 
 PAGE = ROOT / "docs" / "pipelines.md"
 VAULT_PASSWORD = "Vault-pipeline-pa55!"

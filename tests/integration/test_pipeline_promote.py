@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from conftest import SOURCE_ABOUT, SOURCE_APPLICATION
 from dr_fixtures import process_inventory, read_json
 from playbook_runner import PLAYBOOKS, run_playbook
+from source_settings import SOURCE_ABOUT, SOURCE_APPLICATION
 
 PROMOTE = PLAYBOOKS / "promote_settings.yml"
 PROFILE = {
