@@ -46,6 +46,8 @@ def test_backup_file_and_manifest(source, play, tmp_path):
         "api_url": source.url,
         "version": state["version"],
         "shards": 1,
+        "masters": 0,
+        "coreapps": 1,
         "topology": "single",
         "phone_number": state["cc"] + state["phone_number"],
         "file": "wa.backup",
